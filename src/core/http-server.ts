@@ -1,0 +1,190 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import { problemFor, TesseraError, type ErrorCode } from './errors.js';
+import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
+
+/** A Fastify instance whose routes are typed by their TypeBox schemas. */
+export type HttpApp = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+export interface HttpServerOptions {
+  /** Service name, used in logs, metrics and the OpenAPI title. */
+  readonly name: string;
+  readonly logger: Logger;
+  readonly description?: string;
+  /** Largest accepted request body (default 1 MiB). Streaming routes opt out per route. */
+  readonly bodyLimitBytes?: number;
+  /** Extra figures for `GET /health`; throwing or `healthy: false` answers 503. */
+  readonly health?: () => Record<string, unknown> & { healthy?: boolean };
+  readonly metrics?: ServiceMetrics;
+  /** Time allowed to receive a whole request (default 60 s; slow clients are cut off). */
+  readonly requestTimeoutMs?: number;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** The version of the package, reported in `/health` and the OpenAPI document. */
+export const TESSERA_VERSION = '0.1.0';
+
+/**
+ * Creates the HTTP server every Tessera service is built on (DESIGN.md, rule 6): schema-validated
+ * routes, errors as problem+json, body limits, `GET /health`, `GET /metrics`, the OpenAPI
+ * document at `/openapi.json` and a docs page at `/docs`. Register routes after awaiting it.
+ */
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpApp> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    requestTimeout: options.requestTimeoutMs ?? 60_000,
+    keepAliveTimeout: 65_000,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const metrics = options.metrics ?? createServiceMetrics(options.name);
+  app.decorate('metrics', metrics);
+
+  installErrorHandling(app, options.logger);
+  installRequestMetrics(app, metrics);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: `Tessera ${options.name}`,
+        description: options.description ?? `The ${options.name} service of Tessera.`,
+        version: TESSERA_VERSION,
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  installStandardRoutes(app, options, metrics);
+  return app;
+}
+
+function installErrorHandling(app: HttpApp, logger: Logger): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof TesseraError) {
+      if (error.status >= 500) logger.error({ err: error, url: request.url }, error.message);
+      return sendProblem(reply, error.code, error.message, error.extensions);
+    }
+    if (error.validation) {
+      const context = error.validationContext ?? 'request';
+      return sendProblem(
+        reply,
+        'VALIDATION_FAILED',
+        `${context}${error.message.replace(/^\w+/, '')}`,
+        {
+          errors: error.validation.map((issue) => ({
+            path: issue.instancePath || '/',
+            message: issue.message ?? 'invalid',
+          })),
+        },
+      );
+    }
+    const code = fastifyErrorCode(error);
+    if (code !== undefined) return sendProblem(reply, code, error.message);
+    logger.error({ err: error, url: request.url, method: request.method }, 'unhandled error');
+    return sendProblem(reply, 'INTERNAL', 'The server failed to handle the request; see its log.');
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`),
+  );
+}
+
+/** Maps Fastify's own client errors (bad JSON, too large, ...) onto the catalog. */
+function fastifyErrorCode(error: FastifyError): ErrorCode | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'MALFORMED_BODY';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'PAYLOAD_TOO_LARGE';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError) return 'MALFORMED_BODY';
+  const status = error.statusCode ?? 500;
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
+  if (status === 404) return 'NOT_FOUND';
+  if (status >= 400 && status < 500) return 'BAD_REQUEST';
+  return undefined;
+}
+
+/** Sends a cataloged problem+json answer. */
+export function sendProblem(
+  reply: FastifyReply,
+  code: ErrorCode,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+): FastifyReply {
+  const problem = problemFor(code, detail, extensions);
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+function installRequestMetrics(app: HttpApp, metrics: ServiceMetrics): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route };
+    metrics.httpRequests.inc({ ...labels, status: String(reply.statusCode) });
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    done();
+  });
+}
+
+function installStandardRoutes(
+  app: HttpApp,
+  options: HttpServerOptions,
+  metrics: ServiceMetrics,
+): void {
+  const startedAtMs = Date.now();
+  app.get(
+    '/health',
+    { schema: { summary: 'Liveness and basic figures of this service', tags: ['ops'] } },
+    async (_request, reply) => {
+      const extra = options.health?.() ?? {};
+      const healthy = extra.healthy ?? true;
+      return reply.code(healthy ? 200 : 503).send({
+        status: healthy ? 'ok' : 'unhealthy',
+        service: options.name,
+        version: TESSERA_VERSION,
+        uptime_s: (Date.now() - startedAtMs) / 1000,
+        ...extra,
+      });
+    },
+  );
+  app.get(
+    '/metrics',
+    { schema: { summary: 'Prometheus metrics', tags: ['ops'], hide: false } },
+    async (_request, reply) =>
+      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+/** Starts listening and answers the base URL (`http://host:port`), resolving port 0. */
+export async function listen(app: HttpApp, host: string, port: number): Promise<string> {
+  await app.listen({ host, port });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: ServiceMetrics;
+  }
+}
