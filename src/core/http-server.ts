@@ -1,7 +1,14 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { problemFor, TesseraError, type ErrorCode } from './errors.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
@@ -42,14 +49,16 @@ export const TESSERA_VERSION = '0.1.0';
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpApp> {
   const app = Fastify({
     loggerInstance: options.logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     requestTimeout: options.requestTimeoutMs ?? 60_000,
     keepAliveTimeout: 65_000,
     forceCloseConnections: true,
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  installValidators(app);
+  // JSON APIs: a text body is an unsupported media type (415), not a string to validate.
+  app.removeContentTypeParser('text/plain');
   const metrics = options.metrics ?? createServiceMetrics(options.name);
   app.decorate('metrics', metrics);
 
@@ -67,6 +76,24 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   await app.register(swaggerUi, { routePrefix: '/docs' });
   installStandardRoutes(app, options, metrics);
   return app;
+}
+
+/**
+ * Query strings, params and headers arrive as text, so they are coerced to the schema's types;
+ * bodies are JSON and are not: `"port": "80"` is a wrong type and answers 400.
+ */
+function installValidators(app: HttpApp): void {
+  const base = {
+    removeAdditional: false,
+    useDefaults: true,
+    allErrors: false,
+    strict: false,
+  } as const;
+  const coercing = addFormats.default(new Ajv({ ...base, coerceTypes: 'array' }));
+  const strict = addFormats.default(new Ajv({ ...base, coerceTypes: false }));
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema),
+  );
 }
 
 function installErrorHandling(app: HttpApp, logger: Logger): void {
@@ -114,7 +141,8 @@ function fastifyErrorCode(error: FastifyError): ErrorCode | undefined {
     default:
       break;
   }
-  if (error instanceof SyntaxError) return 'MALFORMED_BODY';
+  // A body parser's SyntaxError carries status 400; one thrown by a handler is our bug (500).
+  if (error instanceof SyntaxError && error.statusCode === 400) return 'MALFORMED_BODY';
   const status = error.statusCode ?? 500;
   if (status === 413) return 'PAYLOAD_TOO_LARGE';
   if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
@@ -161,6 +189,7 @@ function installStandardRoutes(
         service: options.name,
         version: TESSERA_VERSION,
         uptime_s: (Date.now() - startedAtMs) / 1000,
+        pid: process.pid,
         ...extra,
       });
     },

@@ -75,10 +75,12 @@ export class MembershipTable<P> {
     const existing = this.members.get(id);
     if (existing) {
       const recovered = existing.status === 'inactive';
+      const changed = !(this.config.payloadEquals ?? jsonEquals)(existing.payload, payload);
       existing.payload = payload;
       this.markAlive(existing, nowMs);
-      this.bump();
       if (recovered) existing.recoveries += 1;
+      // Like a heartbeat: an active member re-registering with the same payload changes nothing.
+      if (recovered || changed) this.bump();
       return { member: existing, created: false };
     }
     const member: Member<P> = {

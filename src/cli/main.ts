@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { TESSERA_VERSION } from '../core/http-server.js';
+import { addNodesCommand } from './nodes-command.js';
+import { addRegistryCommand } from './registry-commands.js';
+import { addUpCommand } from './up/command.js';
+
+/** Builds the `tessera` command with every command group. */
+export function buildProgram(): Command {
+  const program = new Command('tessera')
+    .description(
+      'Tessera: a self-hostable distributed data platform (registry, file system, search, MapReduce).',
+    )
+    .version(TESSERA_VERSION)
+    .showHelpAfterError();
+  addUpCommand(program);
+  addRegistryCommand(program);
+  addNodesCommand(program);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

@@ -1,0 +1,88 @@
+/**
+ * What `tessera up` starts: pure planning of the local cluster's processes, ports and data
+ * directories from the options. The supervisor (supervisor.ts) runs the plan.
+ */
+
+export interface UpOptions {
+  /** The dashboard's port; every other default port moves by `basePort - 8000`. */
+  readonly basePort: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+}
+
+/** One process of the local cluster. */
+export interface ChildSpec {
+  /** Display name, unique, e.g. `registry`, `datanode-2`. */
+  readonly name: string;
+  /** Arguments after the `tessera` command, e.g. `['registry', '--port', '9000']`. */
+  readonly args: readonly string[];
+  readonly url: string;
+  /** Processes of a lower stage start (and become healthy) first. */
+  readonly stage: number;
+}
+
+/** The default ports of DESIGN.md, before shifting. */
+export const DEFAULT_PORTS = {
+  web: 8080,
+  registry: 9000,
+  dfsMeta: 9100,
+  datanodeFirst: 9201,
+  searchFirst: 9301,
+  mapreduceMaster: 9400,
+  mapreduceGrpc: 50051,
+  workerFirst: 9501,
+} as const;
+
+/** Shifts a default port for `--base-port`. */
+export function shiftedPort(defaultPort: number, basePort: number): number {
+  const port = defaultPort + (basePort - 8000);
+  if (port < 1 || port > 65535)
+    throw new RangeError(`--base-port ${basePort} moves a port out of range`);
+  return port;
+}
+
+function seconds(ms: number): string {
+  return `${ms / 1000}`;
+}
+
+/** Plans the processes of a local cluster. */
+export function planCluster(options: UpOptions): ChildSpec[] {
+  const registryPort = shiftedPort(DEFAULT_PORTS.registry, options.basePort);
+  const registryUrl = `http://${options.host}:${registryPort}`;
+  const cleanupMs = Math.max(100, Math.min(10_000, Math.floor(options.heartbeatTimeoutMs / 3)));
+  const children: ChildSpec[] = [
+    {
+      name: 'registry',
+      stage: 0,
+      url: registryUrl,
+      args: [
+        'registry',
+        '--host',
+        options.host,
+        '--port',
+        String(registryPort),
+        '--data-dir',
+        `${options.dataDir}/registry`,
+        '--heartbeat-timeout',
+        seconds(options.heartbeatTimeoutMs),
+        '--cleanup-interval',
+        seconds(cleanupMs),
+      ],
+    },
+  ];
+  return children;
+}
+
+/** Flags every registered service of the plan receives. */
+export function registeredServiceArgs(options: UpOptions, registryUrl: string): string[] {
+  return [
+    '--host',
+    options.host,
+    '--registry',
+    registryUrl,
+    '--heartbeat-interval',
+    seconds(options.heartbeatIntervalMs),
+  ];
+}

@@ -1,0 +1,104 @@
+/**
+ * `tessera up` (issue 2): starts the local cluster on shifted ports (`--base-port`), every
+ * service answers `/health`, it prints `tessera is ready`, restarts a child that dies, and
+ * stops every child cleanly on SIGTERM.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { after, test } from 'node:test';
+import { HttpClient } from '../../src/core/http-client.js';
+import { TESSERA_BIN, tempDir, waitFor } from '../helpers/processes.js';
+
+/** A base port whose shifted registry port is free right now. */
+async function freeBasePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    const registryPort = base + 1000;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(registryPort, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return base;
+  }
+  throw new Error('no free base port found');
+}
+
+const dir = tempDir('up');
+const http = new HttpClient({
+  maxRetries: 0,
+  timeoutMs: 2_000,
+  breaker: { failureThreshold: 1e9 },
+});
+after(async () => {
+  await http.close();
+  dir.cleanup();
+});
+
+test('tessera up starts a healthy cluster on a base port and stops it cleanly', async () => {
+  const basePort = await freeBasePort();
+  const child = spawn(
+    process.execPath,
+    [
+      TESSERA_BIN,
+      'up',
+      '--base-port',
+      String(basePort),
+      '--data-dir',
+      dir.path,
+      '--heartbeat-interval',
+      '0.2',
+      '--heartbeat-timeout',
+      '1',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_FROM_SOURCE: '1' } },
+  );
+  const lines: string[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => lines.push(line));
+  createInterface({ input: child.stderr }).on('line', (line) => lines.push(line));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  try {
+    await waitFor('tessera is ready', () => lines.includes('tessera is ready'), {
+      timeoutMs: 60_000,
+    });
+    const registryUrl = `http://127.0.0.1:${basePort + 1000}`;
+    assert.ok(
+      lines.some((line) => line.includes(registryUrl)),
+      'the table lists the registry URL',
+    );
+    const health = await http.getJson<{ status: string; pid: number }>(`${registryUrl}/health`);
+    assert.equal(health.status, 'ok');
+
+    // A child that dies is reported and restarted.
+    process.kill(health.pid, 'SIGKILL');
+    await waitFor('the restart notice', () =>
+      lines.some((line) => /registry killed by SIGKILL; restarting/.test(line)),
+    );
+    const restarted = await waitFor(
+      'the restarted registry',
+      async () => {
+        const answer = await http.getJson<{ status: string; pid: number }>(`${registryUrl}/health`);
+        return answer.pid !== health.pid ? answer : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    assert.equal(restarted.status, 'ok');
+
+    child.kill('SIGTERM');
+    const code = await exited;
+    assert.equal(code, 0, lines.join('\n'));
+    await assert.rejects(
+      http.getJson(`${registryUrl}/health`),
+      'the registry is gone after the stop',
+    );
+  } catch (error) {
+    process.stderr.write(lines.join('\n') + '\n');
+    throw error;
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
