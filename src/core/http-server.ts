@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { HttpClientError } from './errors-http-client.js';
 import { problemFor, TesseraError, type ErrorCode } from './errors.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 
@@ -115,6 +116,13 @@ function installErrorHandling(app: HttpApp, logger: Logger): void {
           })),
         },
       );
+    }
+    if (error instanceof HttpClientError) {
+      // A peer's failure is ours to report as 502/503/504, never as a 500.
+      const peerCode: ErrorCode =
+        error.httpStatus === 504 ? 'TIMEOUT' : error.httpStatus === 503 ? 'UNAVAILABLE' : 'BAD_GATEWAY';
+      logger.warn({ err: error, url: request.url }, 'a peer service failed');
+      return sendProblem(reply, peerCode, error.message);
     }
     const code = fastifyErrorCode(error);
     if (code !== undefined) return sendProblem(reply, code, error.message);

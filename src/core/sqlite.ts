@@ -18,7 +18,12 @@ export function openDatabase(path: string, migrations: readonly string[]): Sqlit
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db, migrations);
+  try {
+    migrate(db, migrations);
+  } catch (error) {
+    db.close(); // a refused or failed open must not leak the connection (and its file lock)
+    throw error;
+  }
   return db;
 }
 
@@ -35,5 +40,59 @@ function migrate(db: SqliteDatabase, migrations: readonly string[]): void {
       db.exec(script);
       db.pragma(`user_version = ${version + 1}`);
     })();
+  }
+}
+
+/**
+ * Group commit: writes requested in the same tick share one transaction (one fsync), and each
+ * caller's promise resolves once that transaction is durable. Every write runs in its own
+ * savepoint, so one failing write rolls back alone and rejects only its own caller. Callers
+ * answer their clients after awaiting `commit` (a 2xx means durable).
+ */
+export class GroupCommitter {
+  private queue: { write: () => void; resolve: () => void; reject: (error: unknown) => void }[] =
+    [];
+  private scheduled = false;
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  /** Runs `write` in the next group transaction; resolves when it is committed. */
+  commit(write: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ write, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Runs every queued write now (also used at shutdown). */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const outcomes: { error?: unknown }[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const item of batch) {
+          try {
+            this.db.transaction(item.write)();
+            outcomes.push({});
+          } catch (error) {
+            outcomes.push({ error: error ?? new Error('write failed') });
+          }
+        }
+      })();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.error === undefined) item.resolve();
+      else item.reject(outcome.error);
+    });
   }
 }
