@@ -38,6 +38,12 @@ const upConfigSchema = {
     defaultValue: 30_000,
     description: 'Silence after which a service is considered down.',
   }),
+  datanodes: option.int({
+    flag: 'datanodes',
+    env: ['TESSERA_DATANODES'],
+    defaultValue: 3,
+    description: 'DFS datanodes to start.',
+  }),
 } satisfies ConfigSchema;
 
 /** `tessera up`: starts a whole local cluster as child processes. */

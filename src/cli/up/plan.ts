@@ -10,6 +10,8 @@ export interface UpOptions {
   readonly dataDir: string;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
+  /** Datanodes to start (default 3). */
+  readonly datanodes: number;
 }
 
 /** One process of the local cluster. */
@@ -72,6 +74,24 @@ export function planCluster(options: UpOptions): ChildSpec[] {
       ],
     },
   ];
+  const common = registeredServiceArgs(options, registryUrl);
+  const timeout = ['--datanode-timeout', seconds(options.heartbeatTimeoutMs)];
+  const metaPort = shiftedPort(DEFAULT_PORTS.dfsMeta, options.basePort);
+  children.push({
+    name: 'dfs-meta',
+    stage: 1,
+    url: `http://${options.host}:${metaPort}`,
+    args: ['meta', '--port', String(metaPort), '--data-dir', `${options.dataDir}/dfs-meta`, ...common, ...timeout],
+  });
+  for (let index = 0; index < options.datanodes; index += 1) {
+    const port = shiftedPort(DEFAULT_PORTS.datanodeFirst + index, options.basePort);
+    children.push({
+      name: `datanode-${index + 1}`,
+      stage: 2,
+      url: `http://${options.host}:${port}`,
+      args: ['datanode', '--port', String(port), '--data-dir', `${options.dataDir}/datanode-${index + 1}`, ...common],
+    });
+  }
   return children;
 }
 

@@ -1,0 +1,1 @@
+export { DfsClient, encodePath, type DfsClientOptions, type PutOptions, type GetOptions } from './dfs-client.js';

@@ -1,0 +1,306 @@
+/**
+ * The on-disk format and streaming pieces of the chunk store (see chunk-store.ts): the
+ * `.checksum` file, block/SHA-256 verification, the hashing writer, the verifying reader, and
+ * small durable-I/O helpers.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { Readable, Writable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+
+/** Bytes covered by one CRC-32 in the `.checksum` file of new chunks. */
+export const CHECKSUM_BLOCK_BYTES = 64 * 1024;
+/** Bytes per disk read when streaming or verifying a chunk (four checksum blocks). */
+export const READ_BYTES = 4 * CHECKSUM_BLOCK_BYTES;
+const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+
+/** Parsed `.checksum` file. */
+export interface ChecksumFile {
+  readonly sha256: string;
+  readonly size: number;
+  readonly blockBytes: number;
+  /** CRC-32 of each block, in order. */
+  readonly blockCrcs: readonly number[];
+}
+
+/**
+ * The `.checksum` file: line 1 the SHA-256 (the seed's whole file), line 2
+ * `tessera-chunk v1 size=<bytes> block=<bytes>`, line 3 `crc32` and one 8-digit hex CRC per block.
+ */
+export function formatChecksumFile(sum: ChecksumFile): string {
+  const crcs = sum.blockCrcs.map((c) => ` ${c.toString(16).padStart(8, '0')}`).join('');
+  return `${sum.sha256}\ntessera-chunk v1 size=${sum.size} block=${sum.blockBytes}\ncrc32${crcs}\n`;
+}
+
+/** Parses a `.checksum` file; null if it is malformed or inconsistent. */
+export function parseChecksumFile(text: string): ChecksumFile | null {
+  const [shaLine, header, crcLine, rest] = text.split('\n');
+  const head = /^tessera-chunk v1 size=(\d+) block=(\d+)$/.exec(header ?? '');
+  if (shaLine === undefined || !SHA256_PATTERN.test(shaLine) || head === null) return null;
+  if (rest !== '' || crcLine === undefined) return null;
+  const size = Number(head[1]);
+  const blockBytes = Number(head[2]);
+  const tokens = crcLine.split(' ');
+  if (tokens.shift() !== 'crc32' || blockBytes <= 0 || !Number.isSafeInteger(size)) return null;
+  if (tokens.length !== Math.ceil(size / blockBytes)) return null;
+  if (!tokens.every((t) => /^[0-9a-f]{8}$/.test(t))) return null;
+  return { sha256: shaLine, size, blockBytes, blockCrcs: tokens.map((t) => parseInt(t, 16)) };
+}
+
+/** What a read checks: block CRCs (ranges), the SHA-256 (whole chunks), or both (scrubbing). */
+export type VerifyMode = 'blocks' | 'sha256' | 'both';
+
+/** Checks consecutive whole blocks of a chunk against their CRCs and/or the chunk's SHA-256. */
+export class BlockVerifier {
+  private block: number;
+  private readonly hash: Hash | null;
+  private readonly checkBlocks: boolean;
+
+  constructor(
+    private readonly sum: ChecksumFile,
+    firstBlock: number,
+    mode: VerifyMode,
+  ) {
+    this.block = firstBlock;
+    this.hash = mode === 'blocks' ? null : createHash('sha256');
+    this.checkBlocks = mode !== 'sha256';
+  }
+
+  /** Verifies `buf`, which starts on a block boundary; a reason string if it fails. */
+  check(buf: Buffer): string | null {
+    this.hash?.update(buf);
+    if (!this.checkBlocks) return null;
+    for (let offset = 0; offset < buf.length; offset += this.sum.blockBytes) {
+      const piece = buf.subarray(offset, offset + this.sum.blockBytes);
+      if (crc32(piece) !== this.sum.blockCrcs[this.block])
+        return `block ${this.block} CRC-32 mismatch`;
+      this.block += 1;
+    }
+    return null;
+  }
+
+  /** After the last block of a whole-chunk read: whether the SHA-256 matches. */
+  finish(): string | null {
+    if (this.hash === null) return null;
+    const actual = this.hash.digest('hex');
+    return actual === this.sum.sha256 ? null : 'SHA-256 mismatch';
+  }
+}
+
+/** Hashes as it writes: SHA-256 of the whole and CRC-32 per block; enforces the size limit. */
+export class HashingFileWriter extends Writable {
+  size = 0;
+  private readonly sha = createHash('sha256');
+  private readonly crcs: number[] = [];
+  private blockCrc = 0;
+  private blockFill = 0;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly sizeLimit: number,
+    private readonly tooLarge: () => Error,
+  ) {
+    super({ highWaterMark: 1024 * 1024 });
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    const buffers = chunks.map((c) => c.chunk);
+    try {
+      for (const buf of buffers) this.absorb(buf);
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    writeAll(this.fh, buffers).then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.fh.sync().then(() => callback(), callback);
+  }
+
+  /** The checksum file contents of everything written. */
+  summary(): ChecksumFile {
+    const blockCrcs = this.blockFill > 0 ? [...this.crcs, this.blockCrc] : [...this.crcs];
+    const sha256 = this.sha.digest('hex');
+    return { sha256, size: this.size, blockBytes: CHECKSUM_BLOCK_BYTES, blockCrcs };
+  }
+
+  private absorb(buf: Buffer): void {
+    this.size += buf.length;
+    if (this.size > this.sizeLimit) throw this.tooLarge();
+    this.sha.update(buf);
+    let offset = 0;
+    while (offset < buf.length) {
+      const take = Math.min(CHECKSUM_BLOCK_BYTES - this.blockFill, buf.length - offset);
+      this.blockCrc = crc32(buf.subarray(offset, offset + take), this.blockCrc);
+      this.blockFill += take;
+      offset += take;
+      if (this.blockFill === CHECKSUM_BLOCK_BYTES) {
+        this.crcs.push(this.blockCrc);
+        this.blockCrc = 0;
+        this.blockFill = 0;
+      }
+    }
+  }
+}
+
+/** Writes every byte of `buffers` at the file's current position (partial writes resumed). */
+export async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+  let pending = buffers.filter((b) => b.length > 0);
+  while (pending.length > 0) {
+    let { bytesWritten } = await fh.writev(pending);
+    const rest: Buffer[] = [];
+    for (const buf of pending) {
+      if (bytesWritten >= buf.length) bytesWritten -= buf.length;
+      else {
+        rest.push(buf.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    pending = rest;
+  }
+}
+
+/**
+ * Streams a verified byte range [start, end] of an open chunk, block by block. The next read is
+ * issued before the current one is verified, so disk reads overlap hashing (two buffers at most).
+ */
+export class VerifiedChunkReader extends Readable {
+  private position: number;
+  private prefetched: Promise<Buffer> | null = null;
+  private readonly verifier: BlockVerifier;
+  private readonly stopAt: number;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly sum: ChecksumFile,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly corrupt: (reason: string) => Error,
+    wholeChunkMode: VerifyMode,
+  ) {
+    super({ highWaterMark: READ_BYTES });
+    const firstBlock = Math.floor(start / sum.blockBytes);
+    this.position = firstBlock * sum.blockBytes;
+    const lastBlock = Math.floor(end / sum.blockBytes);
+    this.stopAt = Math.min(sum.size, (lastBlock + 1) * sum.blockBytes);
+    const whole = start === 0 && end === sum.size - 1;
+    this.verifier = new BlockVerifier(sum, firstBlock, whole ? wholeChunkMode : 'blocks');
+  }
+
+  override _read(): void {
+    this.readNext().catch((error: unknown) => this.destroy(error as Error));
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // FileHandle.close waits for a prefetch still in flight.
+    this.fh.close().then(
+      () => callback(error),
+      () => callback(error),
+    );
+  }
+
+  private async readNext(): Promise<void> {
+    if (this.position >= this.stopAt) {
+      const failure = this.verifier.finish();
+      if (failure !== null) throw this.corrupt(failure);
+      this.push(null);
+      return;
+    }
+    const current = this.prefetched ?? this.fetch(this.position);
+    const buf = await current;
+    const next = this.position + buf.length;
+    this.prefetched = next < this.stopAt ? this.fetch(next) : null;
+    const failure = this.verifier.check(buf);
+    if (failure !== null) throw this.corrupt(failure);
+    const from = Math.max(0, this.start - this.position);
+    const to = Math.min(buf.length, this.end + 1 - this.position);
+    this.position = next;
+    this.push(buf.subarray(from, to));
+  }
+
+  /** Reads one segment at `position`; a short read means the file shrank (corrupt). */
+  private fetch(position: number): Promise<Buffer> {
+    const length = Math.min(READ_BYTES, this.stopAt - position);
+    const buf = Buffer.allocUnsafe(length);
+    const read = this.fh.read(buf, 0, length, position).then(({ bytesRead }) => {
+      if (bytesRead !== length) throw this.corrupt('file shorter than its checksum says');
+      return buf;
+    });
+    read.catch(() => undefined); // a prefetch abandoned by destroy() must not be unhandled
+    return read;
+  }
+}
+
+/** Runs async sections one at a time per key (a chunk's commit, delete and open). */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, section: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release = (): void => undefined;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+    await previous;
+    try {
+      return await section();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+/** Whether an fs error is "no such file or directory". */
+export const isMissing = (error: unknown): boolean =>
+  error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+/** Calls `action`, turning "no such file" into `fallback`. */
+export async function unlessMissing<T>(action: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (isMissing(error)) return fallback;
+    throw error;
+  }
+}
+
+/** Reads the whole file block-aligned, checking CRCs and the SHA-256; true if all match. */
+export async function checkWholeFile(
+  fh: FileHandle,
+  sum: ChecksumFile,
+  onRead?: (bytes: number) => Promise<void>,
+): Promise<boolean> {
+  const verifier = new BlockVerifier(sum, 0, 'both');
+  const buf = Buffer.allocUnsafe(READ_BYTES);
+  for (let position = 0; position < sum.size; position += READ_BYTES) {
+    const length = Math.min(READ_BYTES, sum.size - position);
+    const { bytesRead } = await fh.read(buf, 0, length, position);
+    if (bytesRead !== length || verifier.check(buf.subarray(0, length)) !== null) return false;
+    await onRead?.(length);
+  }
+  return verifier.finish() === null;
+}
+
+/** Creates `path` with `text` and fsyncs it (the file must not exist). */
+export async function writeDurably(path: string, text: string): Promise<void> {
+  const fh = await open(path, 'wx');
+  try {
+    await fh.writeFile(text, 'utf8');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Fsyncs a directory, making renames and unlinks in it durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, fsConstants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
