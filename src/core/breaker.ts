@@ -200,7 +200,7 @@ export class CircuitBreaker {
   }
 
   /** The breaker as of now (an OPEN circuit past `openMs` reads as HALF_OPEN). */
-  get breaker(): Breaker {
+  snapshot(): Breaker {
     this.replace(breakerAdvance(this.current, this.clock.nowMs(), this.config));
     return this.current;
   }

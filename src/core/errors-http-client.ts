@@ -63,7 +63,10 @@ export class PeerTimeoutError extends PeerUnavailableError {
   override readonly code: string = 'PEER_TIMEOUT';
   override readonly httpStatus: number = 504;
 
-  constructor(request: FailedRequest, readonly timeoutMs: number) {
+  constructor(
+    request: FailedRequest,
+    readonly timeoutMs: number,
+  ) {
     super(request, `${request.method} ${request.url}: no answer within ${timeoutMs} ms`);
   }
 }
@@ -100,7 +103,10 @@ export class HttpStatusError extends HttpClientError {
     readonly problem: ProblemDetails | undefined,
   ) {
     const reason = problem?.detail ?? problem?.title ?? '';
-    super(`${request.method} ${request.url} answered ${status}${reason ? `: ${reason}` : ''}`, request);
+    super(
+      `${request.method} ${request.url} answered ${status}${reason ? `: ${reason}` : ''}`,
+      request,
+    );
   }
 }
 
@@ -118,4 +124,54 @@ function describeUnavailable(request: FailedRequest): string {
   const cause = request.cause instanceof Error ? `: ${request.cause.message}` : '';
   const tries = request.attempts === 1 ? '1 attempt' : `${request.attempts} attempts`;
   return `${request.method} ${request.url}: peer ${request.peer} unavailable after ${tries}${cause}`;
+}
+
+/**
+ * How a failed attempt counts for the retry and breaker rules: `unsent` (the request never
+ * left: connection refused, connect timeout, DNS failure; safe to retry any request),
+ * `timeout` (no headers, or a stalled body), `connection` (reset or dropped once sent),
+ * `aborted` (the caller's signal), `other` (not a transport failure: rethrown as is).
+ */
+export type TransportFault = 'unsent' | 'timeout' | 'connection' | 'aborted' | 'other';
+
+const unsentCodes = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const connectionCodes = new Set([
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+]);
+const unreachableCodes = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
+
+/** Sorts an error raised by undici (or by the caller's abort) into a `TransportFault`. */
+export function classifyTransportError(
+  error: unknown,
+  signal: AbortSignal | undefined,
+): TransportFault {
+  if (signal?.aborted) return 'aborted';
+  const code = errorCode(error);
+  if (code === undefined) return 'other';
+  if (unsentCodes.has(code)) return 'unsent';
+  if (timeoutCodes.has(code)) return 'timeout';
+  return connectionCodes.has(code) || unreachableCodes.has(code) ? 'connection' : 'other';
+}
+
+/** The problem+json document of an error answer, when the peer sent one. */
+export function parseProblem(text: string, contentType: string): ProblemDetails | undefined {
+  if (!/json/i.test(contentType) || text.trim() === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as ProblemDetails)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
 }

@@ -14,12 +14,14 @@ import {
 import { systemClock, type Clock } from './clock.js';
 import {
   CircuitOpenError,
+  classifyTransportError,
   HttpStatusError,
+  parseProblem,
   PeerResponseError,
   PeerTimeoutError,
   PeerUnavailableError,
   type FailedRequest,
-  type ProblemDetails,
+  type TransportFault,
 } from './errors-http-client.js';
 import { systemRandom, type Random } from './random.js';
 
@@ -129,17 +131,11 @@ export interface HttpClientOptions {
   readonly onBreakerTransition?: (peer: string, from: CircuitState, to: CircuitState) => void;
 }
 
-/** The resolved settings of a client (the non-injected part of `HttpClientOptions`). */
-export interface HttpClientSettings {
-  readonly connectionsPerOrigin: number;
-  readonly keepAliveTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly timeoutMs: number;
-  readonly maxRetries: number;
-  readonly retryStatuses: readonly number[];
-  readonly maxJsonBytes: number;
-  readonly headers: Readonly<Record<string, string>>;
-}
+/** The resolved settings of a client: the part of `HttpClientOptions` that is plain values. */
+export type HttpClientSettings = Readonly<
+  Required<Omit<HttpClientOptions, 'backoff' | 'breaker' | Injected>>
+>;
+type Injected = 'registry' | 'clock' | 'random' | 'sleep' | 'onBreakerTransition';
 
 /** The defaults of `HttpClientOptions`. */
 export const defaultHttpClientOptions: HttpClientSettings = Object.freeze({
@@ -154,19 +150,6 @@ export const defaultHttpClientOptions: HttpClientSettings = Object.freeze({
 });
 
 const idempotentMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
-/** Errors raised before a byte of the request was written: safe to retry any request. */
-const unsentErrorCodes = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
-const timeoutErrorCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-const connectionErrorCodes = new Set([
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'UND_ERR_SOCKET',
-]);
 
 /** One prepared call: the resolved per-request settings. */
 interface Call {
@@ -184,9 +167,6 @@ type Attempt<T> =
   | { readonly kind: 'answer'; readonly status: number; readonly value: T }
   | { readonly kind: 'retry-status'; readonly status: number }
   | { readonly kind: 'error'; readonly error: unknown; readonly status?: number };
-
-/** How a failed attempt is classified. */
-type Fault = 'unsent' | 'timeout' | 'connection' | 'aborted' | 'other';
 
 type Consume<T> = (response: Dispatcher.ResponseData, call: Call) => Promise<T>;
 
@@ -230,7 +210,11 @@ export class HttpClient {
   }
 
   /** POSTs a JSON body and reads the JSON answer (undefined when empty). */
-  async postJson<T>(url: string | URL, body: unknown, options: JsonRequestOptions = {}): Promise<T> {
+  async postJson<T>(
+    url: string | URL,
+    body: unknown,
+    options: JsonRequestOptions = {},
+  ): Promise<T> {
     return this.json<T>('POST', url, body, options);
   }
 
@@ -248,7 +232,7 @@ export class HttpClient {
   breakers(): BreakerSnapshot[] {
     return [...this.breakersByPeer].map(([peer, breaker]) => ({
       peer,
-      ...breaker.breaker,
+      ...breaker.snapshot(),
       retryAfterMs: breaker.retryAfterMs(),
     }));
   }
@@ -265,23 +249,33 @@ export class HttpClient {
     payload: unknown,
     options: JsonRequestOptions,
   ): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
-    if (payload !== undefined) headers['content-type'] = 'application/json';
-    const request: RequestOptions = {
-      ...options,
-      method,
-      headers: mergeHeaders(headers, options.headers),
-      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
-    };
+    const accept = { accept: 'application/json, application/problem+json' };
+    const request: RequestOptions =
+      payload === undefined
+        ? { ...options, method, headers: mergeHeaders(accept, options.headers) }
+        : {
+            ...options,
+            method,
+            headers: mergeHeaders(accept, { 'content-type': 'application/json' }, options.headers),
+            body: JSON.stringify(payload),
+          };
     const maxBytes = this.settings.maxJsonBytes;
-    const { value: answer, attempts } = await this.execute(url, request, async (response, call) => ({
-      status: response.statusCode,
-      contentType: String(response.headers['content-type'] ?? ''),
-      text: await readBounded(response.body, maxBytes, call.request),
-    }));
+    const { value: answer, attempts } = await this.execute(
+      url,
+      request,
+      async (response, call) => ({
+        status: response.statusCode,
+        contentType: String(response.headers['content-type'] ?? ''),
+        text: await readBounded(response.body, maxBytes, call.request),
+      }),
+    );
     const failed = { ...describe(method, new URL(url)), attempts };
     if (answer.status < 200 || answer.status > 299) {
-      throw new HttpStatusError(failed, answer.status, parseProblem(answer.text, answer.contentType));
+      throw new HttpStatusError(
+        failed,
+        answer.status,
+        parseProblem(answer.text, answer.contentType),
+      );
     }
     return parseJson<T>(answer.text, failed);
   }
@@ -303,7 +297,8 @@ export class HttpClient {
       }
       const isLast = attempt >= call.maxRetries || !resendable(options.body);
       const result = await this.attempt(call, consume, isLast);
-      const fault = result.kind === 'error' ? classify(result.error, options.signal) : undefined;
+      const fault =
+        result.kind === 'error' ? classifyTransportError(result.error, options.signal) : undefined;
       const event = breakerEvent(result, fault);
       if (event) breaker.record(event);
       if (result.kind === 'answer') {
@@ -352,7 +347,12 @@ export class HttpClient {
   }
 
   /** The error thrown once the loop gives up on a failed attempt. */
-  private failure(call: Call, error: unknown, fault: Fault | undefined, attempts: number): unknown {
+  private failure(
+    call: Call,
+    error: unknown,
+    fault: TransportFault | undefined,
+    attempts: number,
+  ): unknown {
     if (fault === 'aborted' || fault === 'other' || fault === undefined) {
       this.countOutcome(call, fault === 'aborted' ? 'aborted' : 'error');
       return error;
@@ -366,7 +366,10 @@ export class HttpClient {
 
   private prepare(url: string | URL, options: RequestOptions): Call {
     const target = new URL(url);
-    assert.ok(target.protocol === 'http:' || target.protocol === 'https:', `not an HTTP URL: ${target.href}`);
+    assert.ok(
+      target.protocol === 'http:' || target.protocol === 'https:',
+      `not an HTTP URL: ${target.href}`,
+    );
     const method = options.method ?? 'GET';
     return {
       request: { ...describe(method, target), attempts: 0 },
@@ -396,23 +399,16 @@ export class HttpClient {
   }
 }
 
-function retryable(call: Call, fault: Fault): boolean {
+function retryable(call: Call, fault: TransportFault): boolean {
   if (fault === 'unsent') return true;
   return call.idempotent && (fault === 'timeout' || fault === 'connection');
 }
 
-/** Sorts a failed attempt into what the retry and breaker rules need to know. */
-function classify(error: unknown, signal: AbortSignal | undefined): Fault {
-  if (signal?.aborted) return 'aborted';
-  const code = errorCode(error);
-  if (code === undefined) return 'other';
-  if (unsentErrorCodes.has(code)) return 'unsent';
-  if (timeoutErrorCodes.has(code)) return 'timeout';
-  return connectionErrorCodes.has(code) ? 'connection' : 'other';
-}
-
 /** Connection trouble and 5xx are breaker failures; aborts and our own errors are neither. */
-function breakerEvent<T>(result: Attempt<T>, fault: Fault | undefined): 'success' | 'failure' | undefined {
+function breakerEvent<T>(
+  result: Attempt<T>,
+  fault: TransportFault | undefined,
+): 'success' | 'failure' | undefined {
   if (result.kind === 'error') {
     if (fault === 'unsent' || fault === 'timeout' || fault === 'connection') return 'failure';
     return result.status === undefined ? undefined : result.status >= 500 ? 'failure' : 'success';
@@ -424,16 +420,13 @@ function statusOutcome(status: number): string {
   return status >= 500 ? 'server_error' : status >= 400 ? 'client_error' : 'success';
 }
 
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
-}
-
 function resendable(body: RequestBody | undefined): boolean {
   return !(body instanceof Readable);
 }
 
-function materialize(body: RequestBody | undefined): string | Buffer | Uint8Array | Readable | null {
+function materialize(
+  body: RequestBody | undefined,
+): string | Buffer | Uint8Array | Readable | null {
   if (body === undefined) return null;
   return typeof body === 'function' ? body() : body;
 }
@@ -442,7 +435,11 @@ function describe(method: string, target: URL): Omit<FailedRequest, 'attempts'> 
   return { peer: target.origin, method, url: target.href };
 }
 
-async function readBounded(body: Readable, maxBytes: number, request: FailedRequest): Promise<string> {
+async function readBounded(
+  body: Readable,
+  maxBytes: number,
+  request: FailedRequest,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -464,19 +461,6 @@ function parseJson<T>(text: string, request: FailedRequest): T {
     return JSON.parse(text) as T;
   } catch (error) {
     throw new PeerResponseError({ ...request, cause: error }, 'answer is not valid JSON');
-  }
-}
-
-/** The problem+json document of an error answer, when the peer sent one. */
-export function parseProblem(text: string, contentType: string): ProblemDetails | undefined {
-  if (!/json/i.test(contentType) || text.trim() === '') return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as ProblemDetails)
-      : undefined;
-  } catch {
-    return undefined;
   }
 }
 
@@ -547,8 +531,10 @@ function clientMetrics(registry: Registry): ClientMetrics {
     labelNames: ['peer'],
     registers: [registry],
     collect() {
+      this.reset(); // peers of closed clients disappear
       for (const source of sources) {
-        for (const snapshot of source()) this.set({ peer: snapshot.peer }, circuitStateValue(snapshot.state));
+        for (const snapshot of source())
+          this.set({ peer: snapshot.peer }, circuitStateValue(snapshot.state));
       }
     },
   });

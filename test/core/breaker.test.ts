@@ -34,7 +34,11 @@ const fail = (atMs: number, expect: CircuitState, consecutiveFailures?: number):
     ? { atMs, event: 'failure', expect }
     : { atMs, event: 'failure', expect, consecutiveFailures };
 const succeed = (atMs: number, expect: CircuitState): Step => ({ atMs, event: 'success', expect });
-const ask = (atMs: number, expect: CircuitState, allowed: boolean): Step => ({ atMs, expect, allowed });
+const ask = (atMs: number, expect: CircuitState, allowed: boolean): Step => ({
+  atMs,
+  expect,
+  allowed,
+});
 
 const scripts: Record<string, Step[]> = {
   'five consecutive failures open the circuit': [
@@ -150,10 +154,7 @@ describe('breakerStep / breakerAllows (default thresholds 5, 60 s, 3)', () => {
   });
 
   test('metric encoding: 0 closed, 1 half-open, 2 open', () => {
-    assert.deepEqual(
-      (['CLOSED', 'HALF_OPEN', 'OPEN'] as const).map(circuitStateValue),
-      [0, 1, 2],
-    );
+    assert.deepEqual((['CLOSED', 'HALF_OPEN', 'OPEN'] as const).map(circuitStateValue), [0, 1, 2]);
   });
 
   test('property: calls are refused exactly while OPEN and younger than openMs; opening takes the threshold', () => {
@@ -200,15 +201,15 @@ describe('CircuitBreaker (stateful wrapper on a Clock)', () => {
     assert.equal(breaker.allows(), false);
     assert.equal(breaker.retryAfterMs(), 60_000);
     clock.advance(59_999);
-    assert.equal(breaker.breaker.state, 'OPEN');
+    assert.equal(breaker.snapshot().state, 'OPEN');
     clock.advance(1);
-    assert.equal(breaker.breaker.state, 'HALF_OPEN');
+    assert.equal(breaker.snapshot().state, 'HALF_OPEN');
     for (let i = 0; i < 3; i += 1) {
       assert.equal(breaker.allows(), true);
       breaker.record('success');
     }
-    assert.equal(breaker.breaker.state, 'CLOSED');
+    assert.equal(breaker.snapshot().state, 'CLOSED');
     assert.deepEqual(seen, ['CLOSED->OPEN', 'OPEN->HALF_OPEN', 'HALF_OPEN->CLOSED']);
-    assert.equal(breaker.breaker.transitions, 3);
+    assert.equal(breaker.snapshot().transitions, 3);
   });
 });

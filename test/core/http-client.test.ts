@@ -3,12 +3,15 @@
 // when repeating is safe; each peer has a circuit breaker (5 failures open it, 60 s later it
 // half-opens, 3 successes close it) whose state is a metric. Real node:http servers on
 // 127.0.0.1 port 0; time for the breaker is a fake clock; backoff waits are captured, not slept.
+// Every assert.ok carries a message: without one, a failing assert.ok under tsx was seen to spin
+// at full CPU while Node looked for the asserted expression in the source.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { inspect } from 'node:util';
 import { Registry } from 'prom-client';
 import { ManualClock } from '../../src/core/clock.js';
 import {
@@ -50,7 +53,15 @@ async function closedPortUrl(): Promise<string> {
   return server.url;
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown, type = 'application/json') {
+/** A value as a failure message (assert.ok needs one: see the comment at the top). */
+const show = (value: unknown): string => inspect(value, { depth: 1 });
+
+function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  type = 'application/json',
+) {
   res.writeHead(status, { 'content-type': type }).end(JSON.stringify(body));
 }
 
@@ -131,7 +142,7 @@ describe('HttpClient retries', () => {
     const { client, delaysMs } = testClient({ backoff: { baseMs: 50, jitter: 0.2 } });
     try {
       const error = await client.getJson(server.url).catch((e: unknown) => e);
-      assert.ok(error instanceof HttpStatusError);
+      assert.ok(error instanceof HttpStatusError, show(error));
       assert.equal(error.status, 503);
       assert.equal(error.attempts, 4);
       assert.equal(server.hits(), 4);
@@ -154,7 +165,7 @@ describe('HttpClient retries', () => {
     const { client, delaysMs } = testClient();
     try {
       const error = await client.getJson(`${server.url}/a`).catch((e: unknown) => e);
-      assert.ok(error instanceof HttpStatusError);
+      assert.ok(error instanceof HttpStatusError, show(error));
       assert.equal(error.status, 404);
       assert.deepEqual(error.problem, problem);
       assert.equal(error.code, 'PEER_HTTP_STATUS');
@@ -177,10 +188,11 @@ describe('HttpClient retries', () => {
       const startedMs = performance.now();
       const error = await client.getJson(server.url).catch((e: unknown) => e);
       const elapsedMs = performance.now() - startedMs;
-      assert.ok(error instanceof PeerTimeoutError, String(error));
+      assert.ok(error instanceof PeerTimeoutError, show(error));
       assert.equal(error.code, 'PEER_TIMEOUT');
       assert.equal((error.cause as { code?: string }).code, 'UND_ERR_HEADERS_TIMEOUT');
       assert.equal(server.hits(), 2);
+      assert.equal(client.breakers()[0]?.consecutiveFailures, 2, 'timeouts are breaker failures');
       assert.ok(elapsedMs >= 190 && elapsedMs < 2_000, `took ${elapsedMs} ms`);
     } finally {
       await client.close();
@@ -193,7 +205,7 @@ describe('HttpClient retries', () => {
     const { client } = testClient({ breaker: { failureThreshold: 100 } });
     try {
       const post = await client.postJson(server.url, { n: 1 }).catch((e: unknown) => e);
-      assert.ok(post instanceof PeerUnavailableError);
+      assert.ok(post instanceof PeerUnavailableError, show(post));
       assert.equal(post.attempts, 1);
       assert.equal(server.hits(), 1);
       await assert.rejects(client.putJson(server.url, { n: 2 }), PeerUnavailableError);
@@ -212,7 +224,7 @@ describe('HttpClient retries', () => {
     const { client, delaysMs } = testClient({ breaker: { failureThreshold: 10 } });
     try {
       const error = await client.postJson(url, { n: 1 }).catch((e: unknown) => e);
-      assert.ok(error instanceof PeerUnavailableError);
+      assert.ok(error instanceof PeerUnavailableError, show(error));
       assert.equal(error.code, 'PEER_UNAVAILABLE');
       assert.equal(error.attempts, 4);
       assert.equal((error.cause as { code?: string }).code, 'ECONNREFUSED');
@@ -270,7 +282,7 @@ describe('HttpClient circuit breaker', () => {
       ]);
       assert.equal(await gauge(), 2);
       const fast = await client.getJson(server.url).catch((e: unknown) => e);
-      assert.ok(fast instanceof CircuitOpenError);
+      assert.ok(fast instanceof CircuitOpenError, show(fast));
       assert.equal(fast.code, 'CIRCUIT_OPEN');
       assert.equal(fast.attempts, 0);
       assert.equal(server.hits(), 5, 'an open circuit does not touch the network');
@@ -297,7 +309,7 @@ describe('HttpClient circuit breaker', () => {
     try {
       await assert.rejects(client.getJson(url), PeerUnavailableError); // 4 attempts
       const second = await client.getJson(url).catch((e: unknown) => e); // 1 attempt, then open
-      assert.ok(second instanceof CircuitOpenError);
+      assert.ok(second instanceof CircuitOpenError, show(second));
       assert.equal(second.attempts, 1);
       assert.equal((second.cause as { code?: string }).code, 'ECONNREFUSED');
     } finally {
@@ -328,7 +340,10 @@ describe('HttpClient bodies', () => {
     const { client } = testClient();
     try {
       const expected = await sha256(patternStream(size));
-      const up = await client.request(`${server.url}/chunk`, { method: 'PUT', body: patternStream(size) });
+      const up = await client.request(`${server.url}/chunk`, {
+        method: 'PUT',
+        body: patternStream(size),
+      });
       assert.equal(up.status, 200);
       assert.deepEqual(await up.body.json(), expected);
       const down = await client.request(`${server.url}/chunk`);
@@ -370,7 +385,10 @@ describe('HttpClient bodies', () => {
     const server = await startServer((req, res) => {
       if (req.method === 'DELETE') return void res.writeHead(204).end();
       void readAll(req).then((body) =>
-        sendJson(res, 201, { type: req.headers['content-type'], echo: JSON.parse(body.toString()) }),
+        sendJson(res, 201, {
+          type: req.headers['content-type'],
+          echo: JSON.parse(body.toString()) as unknown,
+        }),
       );
     });
     const { client } = testClient();
