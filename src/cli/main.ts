@@ -1,5 +1,8 @@
 import { Command } from 'commander';
 import { TESSERA_VERSION } from '../core/http-server.js';
+import { addDatanodeCommand } from './dfs-commands.js';
+import { addFsCommand } from './fs-command.js';
+import { addMetaCommand } from './meta-command.js';
 import { addNodesCommand } from './nodes-command.js';
 import { addRegistryCommand } from './registry-commands.js';
 import { addUpCommand } from './up/command.js';
@@ -15,6 +18,9 @@ export function buildProgram(): Command {
   addUpCommand(program);
   addRegistryCommand(program);
   addNodesCommand(program);
+  addMetaCommand(program);
+  addDatanodeCommand(program);
+  addFsCommand(program);
   return program;
 }
 

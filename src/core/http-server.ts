@@ -56,6 +56,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     keepAliveTimeout: 65_000,
     forceCloseConnections: true,
     return503OnClosing: true,
+    // Long ids reach our schema validation (a 400 with a reason) instead of a bare 414.
+    routerOptions: { maxParamLength: 8192 },
+    frameworkErrors: (error, _request, reply) => {
+      const problem = problemFor('BAD_REQUEST', `malformed URL: ${error.message}`);
+      void (reply as FastifyReply).code(400).type(PROBLEM_CONTENT_TYPE).send(problem);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installValidators(app);
   // JSON APIs: a text body is an unsupported media type (415), not a string to validate.
@@ -100,7 +106,8 @@ function installValidators(app: HttpApp): void {
 function installErrorHandling(app: HttpApp, logger: Logger): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof TesseraError) {
-      if (error.status >= 500) logger.error({ err: error, url: request.url }, error.message);
+      if (error.status === 500) logger.error({ err: error, url: request.url }, error.message);
+      else if (error.status > 500) logger.warn({ url: request.url, code: error.code }, error.message);
       return sendProblem(reply, error.code, error.message, error.extensions);
     }
     if (error.validation) {

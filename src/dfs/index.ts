@@ -3,3 +3,9 @@ export { startMeta, metaConfigSchema, type MetaConfig, type MetaHandle } from '.
 export type { FileMetadata, ChunkInfo, ReplicaInfo, NodeInfo } from './meta/types.js';
 export type { FileSummary } from './meta/views.js';
 export { DfsClient, type DfsClientOptions, type PutOptions, type GetOptions } from './client/index.js';
+export {
+  startDatanode,
+  datanodeConfigSchema,
+  type DatanodeConfig,
+  type DatanodeHandle,
+} from './datanode/index.js';
