@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { configReferenceMarkdown, type ConfigSchema } from '../src/core/config.js';
 import { registeredServiceOptions } from '../src/core/service.js';
+import { datanodeConfigSchema, metaConfigSchema } from '../src/dfs/index.js';
 import { registryConfigSchema } from '../src/registry/index.js';
 
 /** One group of options the reference lists: a service's, or a set that services share. */
@@ -43,6 +44,16 @@ export const documentedSchemas: readonly DocumentedSchema[] = [
       '`--port` with its own default, `--data-dir`, `--advertise-host`, `--log-level`) ' +
       'and these.',
     schema: registeredServiceOptions(),
+  },
+  {
+    heading: '`tessera meta`',
+    summary: 'The DFS metadata master: namespace, chunks, replicas, leases and re-replication.',
+    schema: metaConfigSchema,
+  },
+  {
+    heading: '`tessera datanode`',
+    summary: 'A DFS datanode: chunk storage, verified reads, scrubbing and heartbeats to the master.',
+    schema: datanodeConfigSchema,
   },
 ];
 
