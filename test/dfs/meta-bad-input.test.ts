@@ -27,7 +27,7 @@ describe('metadata master rejects bad input', () => {
     store = new MetaStore(`${dir.path}/meta.db`);
     master = new MetaMaster(store, { defaultReplication: 3, defaultChunkSizeBytes: 65_536, minReplicas: 2, leaseTimeoutMs: 60_000 }, clock, new SeededRandom(7), 30_000);
     app = await createHttpServer({ name: 'dfs-meta', logger: silentLogger() });
-    registerMetaRoutes(app, master, new ReplicationManager(master, http, silentLogger()), { heartbeatIntervalMs: 10_000 });
+    registerMetaRoutes(app, master, new ReplicationManager(master, http, clock, silentLogger()), { heartbeatIntervalMs: 10_000 });
     for (const port of [1, 2, 3]) {
       await master.nodes.heartbeat({ node_id: `dn${port}`, url: `http://127.0.0.1:${port}`, host: '127.0.0.1', port, free_space: 1e9, total_space: 2e9, chunk_ids: [] }, 10_000);
     }

@@ -53,6 +53,13 @@ export class Supervisor {
     private readonly options: SupervisorOptions,
   ) {
     this.nameWidth = Math.max(...children.map((child) => child.name.length));
+    // Children live in their own process groups: never leave one behind when we exit.
+    process.once('exit', () => {
+      for (const entry of this.running) {
+        const child = entry.process;
+        if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    });
   }
 
   /** Starts every stage in order, each waiting until its processes are healthy. */
@@ -106,7 +113,11 @@ export class Supervisor {
     const child = spawn(launcher.command, [...launcher.baseArgs, ...entry.spec.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TESSERA_LOG_FORMAT: 'json' },
+      // Own process group: a terminal's Ctrl-C reaches only the supervisor, which then stops
+      // the children one by one (a child hit by both would skip its graceful stop).
+      detached: true,
     });
+
     entry.process = child;
     entry.startedAtMs = Date.now();
     for (const stream of [child.stdout, child.stderr]) {

@@ -1,3 +1,4 @@
+import type { Clock } from '../../core/clock.js';
 import type { HttpClient } from '../../core/http-client.js';
 import type { Logger } from '../../core/logger.js';
 import type { MetaMaster } from './master.js';
@@ -46,6 +47,7 @@ export class ReplicationManager {
   constructor(
     private readonly master: MetaMaster,
     private readonly http: HttpClient,
+    private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly throttle: ReplicationThrottle = DEFAULT_REPLICATION_THROTTLE,
     private readonly copyTimeoutMs = 10 * 60_000,
@@ -66,7 +68,7 @@ export class ReplicationManager {
   }
 
   private plan(): void {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     for (const [key, copy] of this.inFlight) {
       if (nowMs - copy.startedAtMs > this.copyTimeoutMs) this.inFlight.delete(key);
     }
@@ -104,7 +106,7 @@ export class ReplicationManager {
     const target = this.master.nodes.urlOf(action.targetNodeId);
     const chunk = this.master.chunks.get(action.chunkId);
     if (!source || !target || !chunk?.checksum) return;
-    this.inFlight.set(key, { ...action, startedAtMs: Date.now() });
+    this.inFlight.set(key, { ...action, startedAtMs: this.clock.nowMs() });
     this.stats.copiesStarted += 1;
     this.master.nodes.adjustLoad(action.targetNodeId, 1);
     const body = { source_url: source, checksum: chunk.checksum, size: chunk.size };

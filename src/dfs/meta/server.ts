@@ -95,7 +95,7 @@ export async function startMeta(
     health: () => counts(master),
   });
   const http = new HttpClient({ registry: app.metrics.registry, timeoutMs: 30_000 });
-  const replication = new ReplicationManager(master, http, deps.logger, {
+  const replication = new ReplicationManager(master, http, clock, deps.logger, {
     maxCopiesPerNode: config.maxCopiesPerNode,
     maxCopiesTotal: 32,
     maxDeletesPerNode: 1000,
