@@ -148,8 +148,8 @@ export function registerRegistryRoutes(
     },
     async (request, reply) => {
       const { role, index, wait } = request.query;
+      const waitMs = parseWait(wait); // validated even without `index`: bad input is a 400
       if (index !== undefined) {
-        const waitMs = parseWait(wait);
         const aborted = new AbortController();
         request.raw.once('close', () => aborted.abort());
         await registry.waitForChange(index, waitMs, aborted.signal);
