@@ -52,7 +52,8 @@ export const documentedSchemas: readonly DocumentedSchema[] = [
   },
   {
     heading: '`tessera datanode`',
-    summary: 'A DFS datanode: chunk storage, verified reads, scrubbing and heartbeats to the master.',
+    summary:
+      'A DFS datanode: chunk storage, verified reads, scrubbing and heartbeats to the master.',
     schema: datanodeConfigSchema,
   },
 ];

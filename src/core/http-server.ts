@@ -107,7 +107,8 @@ function installErrorHandling(app: HttpApp, logger: Logger): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof TesseraError) {
       if (error.status === 500) logger.error({ err: error, url: request.url }, error.message);
-      else if (error.status > 500) logger.warn({ url: request.url, code: error.code }, error.message);
+      else if (error.status > 500)
+        logger.warn({ url: request.url, code: error.code }, error.message);
       return sendProblem(reply, error.code, error.message, error.extensions);
     }
     if (error.validation) {
@@ -127,7 +128,11 @@ function installErrorHandling(app: HttpApp, logger: Logger): void {
     if (error instanceof HttpClientError) {
       // A peer's failure is ours to report as 502/503/504, never as a 500.
       const peerCode: ErrorCode =
-        error.httpStatus === 504 ? 'TIMEOUT' : error.httpStatus === 503 ? 'UNAVAILABLE' : 'BAD_GATEWAY';
+        error.httpStatus === 504
+          ? 'TIMEOUT'
+          : error.httpStatus === 503
+            ? 'UNAVAILABLE'
+            : 'BAD_GATEWAY';
       logger.warn({ err: error, url: request.url }, 'a peer service failed');
       return sendProblem(reply, peerCode, error.message);
     }

@@ -42,7 +42,7 @@ export class SeededRandom implements Random {
 
   uuid(): string {
     const hex = Array.from({ length: 32 }, () => this.int(16).toString(16)).join('');
-    const variant = ((this.int(4) + 8) as number).toString(16);
+    const variant = (this.int(4) + 8).toString(16);
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
   }
 }

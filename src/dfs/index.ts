@@ -2,7 +2,12 @@
 export { startMeta, metaConfigSchema, type MetaConfig, type MetaHandle } from './meta/server.js';
 export type { FileMetadata, ChunkInfo, ReplicaInfo, NodeInfo } from './meta/types.js';
 export type { FileSummary } from './meta/views.js';
-export { DfsClient, type DfsClientOptions, type PutOptions, type GetOptions } from './client/index.js';
+export {
+  DfsClient,
+  type DfsClientOptions,
+  type PutOptions,
+  type GetOptions,
+} from './client/index.js';
 export {
   startDatanode,
   datanodeConfigSchema,

@@ -73,14 +73,21 @@ test('tessera up starts a healthy cluster on a base port and stops it cleanly', 
     const health = await http.getJson<{ status: string; pid: number }>(`${registryUrl}/health`);
     assert.equal(health.status, 'ok');
     // Every service of the table answers /health, and the registered ones are in the registry.
-    const table = lines.map((line) => /^(\S+)\s+(http:\/\/\S+)$/.exec(line)).filter((match) => match !== null);
-    assert.ok(table.length >= 5, `registry, dfs-meta and three datanodes are listed: ${lines.join('\n')}`);
+    const table = lines
+      .map((line) => /^(\S+)\s+(http:\/\/\S+)$/.exec(line))
+      .filter((match) => match !== null);
+    assert.ok(
+      table.length >= 5,
+      `registry, dfs-meta and three datanodes are listed: ${lines.join('\n')}`,
+    );
     for (const match of table) {
       const answer = await http.getJson<{ status: string }>(`${match[2]}/health`);
       assert.equal(answer.status, 'ok', `${match[1]} is healthy`);
     }
     await waitFor('three datanodes in the registry', async () => {
-      const list = await http.getJson<{ count: number }>(`${registryUrl}/servers/active?role=datanode`);
+      const list = await http.getJson<{ count: number }>(
+        `${registryUrl}/servers/active?role=datanode`,
+      );
       return list.count === 3;
     });
 

@@ -22,7 +22,11 @@ export class DfsCluster {
   meta!: RunningProcess;
   readonly datanodes: (RunningProcess | undefined)[] = [];
   readonly datanodePorts: number[] = [];
-  readonly http = new HttpClient({ maxRetries: 0, timeoutMs: 10_000, breaker: { failureThreshold: 1e9 } });
+  readonly http = new HttpClient({
+    maxRetries: 0,
+    timeoutMs: 10_000,
+    breaker: { failureThreshold: 1e9 },
+  });
   client!: DfsClient;
   private metaPort = 0;
 
@@ -33,20 +37,46 @@ export class DfsCluster {
   }
 
   async start(): Promise<void> {
-    this.registry = await startTessera(['registry', '--port', '0', '--in-memory', '--heartbeat-timeout', '2', '--cleanup-interval', '0.5']);
+    this.registry = await startTessera([
+      'registry',
+      '--port',
+      '0',
+      '--in-memory',
+      '--heartbeat-timeout',
+      '2',
+      '--cleanup-interval',
+      '0.5',
+    ]);
     await this.startMeta(0);
     for (let index = 0; index < this.options.datanodes; index += 1) await this.startDatanode(index);
-    this.client = new DfsClient({ metaUrl: this.meta.url, http: new HttpClient({ timeoutMs: 60_000, maxRetries: 2, breaker: { failureThreshold: 1e9 } }) });
+    this.client = new DfsClient({
+      metaUrl: this.meta.url,
+      http: new HttpClient({
+        timeoutMs: 60_000,
+        maxRetries: 2,
+        breaker: { failureThreshold: 1e9 },
+      }),
+    });
     await this.waitForDatanodes(this.options.datanodes);
   }
 
   async startMeta(port = this.metaPort): Promise<void> {
     this.meta = await startTessera([
-      'meta', '--port', String(port), '--data-dir', join(this.dir.path, 'meta'), '--registry', this.registry.url,
-      '--heartbeat-interval', String(this.heartbeatS),
-      '--datanode-timeout', String(this.options.datanodeTimeoutS ?? 2),
-      '--lease-timeout', String(this.options.leaseTimeoutS ?? 60),
-      '--replication-interval', '0.3',
+      'meta',
+      '--port',
+      String(port),
+      '--data-dir',
+      join(this.dir.path, 'meta'),
+      '--registry',
+      this.registry.url,
+      '--heartbeat-interval',
+      String(this.heartbeatS),
+      '--datanode-timeout',
+      String(this.options.datanodeTimeoutS ?? 2),
+      '--lease-timeout',
+      String(this.options.leaseTimeoutS ?? 60),
+      '--replication-interval',
+      '0.3',
       ...(this.options.extraMetaArgs ?? []),
     ]);
     this.metaPort = Number(new URL(this.meta.url).port);
@@ -55,9 +85,21 @@ export class DfsCluster {
   async startDatanode(index: number): Promise<RunningProcess> {
     const port = this.datanodePorts[index] ?? 0;
     const process = await startTessera([
-      'datanode', '--port', String(port), '--data-dir', join(this.dir.path, `datanode-${index}`),
-      '--registry', this.registry.url, '--meta', this.meta.url, '--heartbeat-interval', String(this.heartbeatS),
-      '--scrub-rate', String(this.options.scrubRate ?? 50), '--scrub-interval', '0.5',
+      'datanode',
+      '--port',
+      String(port),
+      '--data-dir',
+      join(this.dir.path, `datanode-${index}`),
+      '--registry',
+      this.registry.url,
+      '--meta',
+      this.meta.url,
+      '--heartbeat-interval',
+      String(this.heartbeatS),
+      '--scrub-rate',
+      String(this.options.scrubRate ?? 50),
+      '--scrub-interval',
+      '0.5',
     ]);
     this.datanodes[index] = process;
     this.datanodePorts[index] = Number(new URL(process.url).port);
@@ -83,14 +125,24 @@ export class DfsCluster {
 
   /** Waits until the master sees `count` active datanodes. */
   async waitForDatanodes(count: number): Promise<void> {
-    await waitFor(`${count} active datanodes`, async () => {
-      const { nodes } = await this.http.getJson<{ nodes: { state: string }[] }>(`${this.meta.url}/api/v1/nodes`);
-      return nodes.filter((node) => node.state === 'active').length >= count;
-    }, { timeoutMs: 30_000 });
+    await waitFor(
+      `${count} active datanodes`,
+      async () => {
+        const { nodes } = await this.http.getJson<{ nodes: { state: string }[] }>(
+          `${this.meta.url}/api/v1/nodes`,
+        );
+        return nodes.filter((node) => node.state === 'active').length >= count;
+      },
+      { timeoutMs: 30_000 },
+    );
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.registry, this.meta, ...this.datanodes].map((process) => process?.kill('SIGKILL')));
+    await Promise.all(
+      [this.registry, this.meta, ...this.datanodes].map(
+        (process) => process?.kill('SIGKILL') ?? Promise.resolve(),
+      ),
+    );
     await this.client.close();
     await this.client.http.close();
     await this.http.close();

@@ -97,7 +97,12 @@ async function sendToTarget(
     const text = await response.body.text();
     if (response.status !== 200 && response.status !== 201) {
       body.destroy();
-      return { nodeId: target.node_id, url: target.url, ok: false, error: new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`) };
+      return {
+        nodeId: target.node_id,
+        url: target.url,
+        ok: false,
+        error: new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`),
+      };
     }
     const answer = JSON.parse(text) as { checksum: string };
     return { nodeId: target.node_id, url: target.url, ok: true, checksum: answer.checksum };
@@ -110,7 +115,13 @@ async function sendToTarget(
 /** Orders replicas for a read: live ones first, in random order to spread the load. */
 export function readOrder(replicas: readonly ReplicaInfo[], random: () => number): ReplicaInfo[] {
   const rank = (replica: ReplicaInfo): number =>
-    replica.state === 'active' ? 0 : replica.state === 'inactive' ? 1 : replica.state === 'corrupt' ? 3 : 2;
+    replica.state === 'active'
+      ? 0
+      : replica.state === 'inactive'
+        ? 1
+        : replica.state === 'corrupt'
+          ? 3
+          : 2;
   return replicas
     .map((replica) => ({ replica, key: rank(replica) + random() * 0.5 }))
     .sort((a, b) => a.key - b.key)
@@ -138,7 +149,8 @@ export async function readChunkVerified(
   for (const replica of readOrder(chunk.replicas, options.random ?? Math.random)) {
     if (position >= end) break;
     try {
-      const range = position === 0 && end === chunk.size ? undefined : `bytes=${position}-${end - 1}`;
+      const range =
+        position === 0 && end === chunk.size ? undefined : `bytes=${position}-${end - 1}`;
       const response = await http.request(`${replica.url}/api/v1/chunks/${chunk.chunk_id}`, {
         ...(range ? { headers: { range } } : {}),
         timeoutMs: 60_000,
@@ -160,11 +172,14 @@ export async function readChunkVerified(
     }
   }
   if (position < end) {
-    throw new Error(`chunk ${chunk.chunk_id}: no replica could serve it (${errors.join('; ') || 'no replicas'})`);
+    throw new Error(
+      `chunk ${chunk.chunk_id}: no replica could serve it (${errors.join('; ') || 'no replicas'})`,
+    );
   }
   if (hash && chunk.size > 0) {
     const actual = hash.digest('hex');
-    if (actual !== chunk.checksum) throw new ChunkChecksumError(chunk.chunk_id, chunk.checksum, actual);
+    if (actual !== chunk.checksum)
+      throw new ChunkChecksumError(chunk.chunk_id, chunk.checksum, actual);
   }
 }
 

@@ -6,7 +6,12 @@ import { HttpClient } from '../../core/http-client.js';
 import type { DiscoveryClient } from '../../registry/index.js';
 import type { FileMetadata } from '../meta/types.js';
 import type { FileSummary } from '../meta/views.js';
-import { ChunkChecksumError, readChunkVerified, uploadChunkToTargets, type TargetResult } from './chunk-transfer.js';
+import {
+  ChunkChecksumError,
+  readChunkVerified,
+  uploadChunkToTargets,
+  type TargetResult,
+} from './chunk-transfer.js';
 
 export interface DfsClientOptions {
   /** The master's base URL; when absent it is found in the registry (role `dfs-meta`). */
@@ -36,11 +41,19 @@ interface UploadPlan {
   size: number;
   replication_factor: number;
   min_replicas: number;
-  chunks: { chunk_id: string; seq_index: number; offset: number; size: number; targets: { node_id: string; url: string }[] }[];
+  chunks: {
+    chunk_id: string;
+    seq_index: number;
+    offset: number;
+    size: number;
+    targets: { node_id: string; url: string }[];
+  }[];
 }
 
 /** A source of chunk bytes: re-readable (a local file) or not (a stream). */
-type ChunkSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'stream'; readonly stream: Readable };
+type ChunkSource =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'stream'; readonly stream: Readable };
 
 /**
  * The DFS client library (dfs-architecture.md, "Cliente"): uploads as upload-init, chunks
@@ -69,22 +82,40 @@ export class DfsClient {
   }
 
   /** Uploads a local file. */
-  async putFile(localPath: string, remotePath: string, options: PutOptions = {}): Promise<FileMetadata> {
+  async putFile(
+    localPath: string,
+    remotePath: string,
+    options: PutOptions = {},
+  ): Promise<FileMetadata> {
     const { size } = await statFile(localPath);
     return this.upload({ kind: 'file', path: localPath }, size, remotePath, options);
   }
 
   /** Uploads bytes from a stream of known size (chunks that fail cannot be re-sent). */
-  async putStream(stream: Readable, size: number, remotePath: string, options: PutOptions = {}): Promise<FileMetadata> {
+  async putStream(
+    stream: Readable,
+    size: number,
+    remotePath: string,
+    options: PutOptions = {},
+  ): Promise<FileMetadata> {
     return this.upload({ kind: 'stream', stream }, size, remotePath, options);
   }
 
-  async putBuffer(data: Buffer | string, remotePath: string, options: PutOptions = {}): Promise<FileMetadata> {
+  async putBuffer(
+    data: Buffer | string,
+    remotePath: string,
+    options: PutOptions = {},
+  ): Promise<FileMetadata> {
     const buffer = typeof data === 'string' ? Buffer.from(data) : data;
     return this.putStream(Readable.from([buffer]), buffer.length, remotePath, options);
   }
 
-  private async upload(source: ChunkSource, size: number, remotePath: string, options: PutOptions): Promise<FileMetadata> {
+  private async upload(
+    source: ChunkSource,
+    size: number,
+    remotePath: string,
+    options: PutOptions,
+  ): Promise<FileMetadata> {
     const meta = await this.metaUrl();
     const plan = await this.http.postJson<UploadPlan>(`${meta}/api/v1/files/upload-init`, {
       path: remotePath,
@@ -95,24 +126,42 @@ export class DfsClient {
       ...(this.options.clientId === undefined ? {} : { client_id: this.options.clientId }),
     });
     try {
-      const confirmed = await this.uploadChunks(meta, plan, source, options.onProgress ?? (() => {}));
-      return await this.http.postJson<FileMetadata>(`${meta}/api/v1/files/commit`, {
-        file_id: plan.file_id,
-        chunks: confirmed,
-      }, { idempotent: true });
+      const confirmed = await this.uploadChunks(
+        meta,
+        plan,
+        source,
+        options.onProgress ?? (() => {}),
+      );
+      return await this.http.postJson<FileMetadata>(
+        `${meta}/api/v1/files/commit`,
+        {
+          file_id: plan.file_id,
+          chunks: confirmed,
+        },
+        { idempotent: true },
+      );
     } catch (error) {
-      await this.http.postJson(`${meta}/api/v1/files/abort`, { file_id: plan.file_id }).catch(() => undefined);
+      await this.http
+        .postJson(`${meta}/api/v1/files/abort`, { file_id: plan.file_id })
+        .catch(() => undefined);
       throw error;
     }
   }
 
-  private async uploadChunks(meta: string, plan: UploadPlan, source: ChunkSource, onProgress: (bytes: number) => void) {
+  private async uploadChunks(
+    meta: string,
+    plan: UploadPlan,
+    source: ChunkSource,
+    onProgress: (bytes: number) => void,
+  ) {
     const results: { chunk_id: string; size: number; checksum: string; replicas: string[] }[] = [];
     if (source.kind === 'stream') {
       // One stream can only be read in order: chunks go one after the other.
       const reader = chunkReader(source.stream);
       for (const chunk of plan.chunks) {
-        results.push(await this.uploadOne(meta, plan, chunk, () => reader.next(chunk.size), false, onProgress));
+        results.push(
+          await this.uploadOne(meta, plan, chunk, () => reader.next(chunk.size), false, onProgress),
+        );
       }
       return results;
     }
@@ -123,7 +172,11 @@ export class DfsClient {
         const chunk = plan.chunks[next++];
         if (!chunk) break;
         const open = (): Readable =>
-          createReadStream(source.path, { start: chunk.offset, end: chunk.offset + chunk.size - 1, highWaterMark: 1024 * 1024 });
+          createReadStream(source.path, {
+            start: chunk.offset,
+            end: chunk.offset + chunk.size - 1,
+            highWaterMark: 1024 * 1024,
+          });
         results[chunk.seq_index] = await this.uploadOne(meta, plan, chunk, open, true, onProgress);
       }
     });
@@ -147,33 +200,60 @@ export class DfsClient {
     let checksum = '';
     let reported = false;
     for (let round = 0; round < 4 && targets.length > 0; round += 1) {
-      const sent = await uploadChunkToTargets(this.http, chunk.chunk_id, chunk.size, open(), targets, (bytes) => {
-        if (!reported) onProgress(bytes);
-      });
+      const sent = await uploadChunkToTargets(
+        this.http,
+        chunk.chunk_id,
+        chunk.size,
+        open(),
+        targets,
+        (bytes) => {
+          if (!reported) onProgress(bytes);
+        },
+      );
       reported = true;
       checksum = sent.checksum;
       good.push(...sent.results.filter((result) => result.ok));
       failed.push(...sent.results.filter((result) => !result.ok).map((result) => result.nodeId));
       if (good.length >= wanted || !rereadable) break;
-      targets = await this.replacements(meta, plan.file_id, chunk.chunk_id, wanted - good.length, failed);
+      targets = await this.replacements(
+        meta,
+        plan.file_id,
+        chunk.chunk_id,
+        wanted - good.length,
+        failed,
+      );
     }
     if (good.length < plan.min_replicas) {
       throw new Error(
         `chunk ${chunk.seq_index} reached ${good.length} of ${plan.min_replicas} required replicas; are enough datanodes up? (tessera nodes --role datanode)`,
       );
     }
-    return { chunk_id: chunk.chunk_id, size: chunk.size, checksum, replicas: good.map((result) => result.nodeId) };
+    return {
+      chunk_id: chunk.chunk_id,
+      size: chunk.size,
+      checksum,
+      replicas: good.map((result) => result.nodeId),
+    };
   }
 
-  private async replacements(meta: string, fileId: string, chunkId: string, count: number, exclude: string[]) {
+  private async replacements(
+    meta: string,
+    fileId: string,
+    chunkId: string,
+    count: number,
+    exclude: string[],
+  ) {
     const targets: { node_id: string; url: string }[] = [];
     for (let index = 0; index < count; index += 1) {
       try {
-        const target = await this.http.postJson<{ node_id: string; url: string }>(`${meta}/api/v1/files/allocate`, {
-          file_id: fileId,
-          chunk_id: chunkId,
-          exclude: [...exclude, ...targets.map((t) => t.node_id)],
-        });
+        const target = await this.http.postJson<{ node_id: string; url: string }>(
+          `${meta}/api/v1/files/allocate`,
+          {
+            file_id: fileId,
+            chunk_id: chunkId,
+            exclude: [...exclude, ...targets.map((t) => t.node_id)],
+          },
+        );
         targets.push(target);
       } catch (error) {
         if (error instanceof HttpStatusError && error.status === 503) break;
@@ -184,23 +264,36 @@ export class DfsClient {
   }
 
   /** Downloads a file to a local path: chunks in parallel, each verified, written at its offset. */
-  async getFile(remotePath: string, localPath: string, options: GetOptions = {}): Promise<FileMetadata> {
+  async getFile(
+    remotePath: string,
+    localPath: string,
+    options: GetOptions = {},
+  ): Promise<FileMetadata> {
     const metadata = await this.stat(remotePath);
     const handle = await open(localPath, 'w');
     try {
       await handle.truncate(metadata.size);
       const parallel = Math.max(1, this.options.parallelChunks ?? 4);
       let next = 0;
-      const workers = Array.from({ length: Math.min(parallel, metadata.chunks.length) }, async () => {
-        while (next < metadata.chunks.length) {
-          const chunk = metadata.chunks[next++];
-          if (!chunk) break;
-          const offset = metadata.chunks.slice(0, chunk.seq_index).reduce((sum, c) => sum + c.size, 0);
-          await this.readChunkInto(chunk, async (piece, at) => {
-            await handle.write(piece, 0, piece.length, offset + at);
-          }, options.onProgress);
-        }
-      });
+      const workers = Array.from(
+        { length: Math.min(parallel, metadata.chunks.length) },
+        async () => {
+          while (next < metadata.chunks.length) {
+            const chunk = metadata.chunks[next++];
+            if (!chunk) break;
+            const offset = metadata.chunks
+              .slice(0, chunk.seq_index)
+              .reduce((sum, c) => sum + c.size, 0);
+            await this.readChunkInto(
+              chunk,
+              async (piece, at) => {
+                await handle.write(piece, 0, piece.length, offset + at);
+              },
+              options.onProgress,
+            );
+          }
+        },
+      );
       await Promise.all(workers);
       await handle.sync();
     } finally {
@@ -235,44 +328,63 @@ export class DfsClient {
 
   /** A verified stream of a file (or of `[start, end)`), chunk after chunk. */
   getStream(remotePath: string, range: { start?: number; end?: number } = {}): Readable {
-    const client = this;
-    return Readable.from(
-      (async function* () {
-        const metadata = await client.stat(remotePath);
-        const start = range.start ?? 0;
-        const end = Math.min(range.end ?? metadata.size, metadata.size);
-        let offset = 0;
-        for (const chunk of metadata.chunks) {
-          const chunkStart = offset;
-          offset += chunk.size;
-          if (offset <= start || chunkStart >= end) continue;
-          const pieces: Buffer[] = [];
-          let waiting: (() => void) | undefined;
-          let done = false;
-          let failure: unknown;
-          const reading = readChunkVerified(client.http, chunk, (piece) => {
-            pieces.push(piece);
-            waiting?.();
-          }, { start: Math.max(0, start - chunkStart), end: Math.min(chunk.size, end - chunkStart) })
-            .catch((error: unknown) => {
-              failure = error;
-            })
-            .finally(() => {
-              done = true;
-              waiting?.();
-            });
-          while (!done || pieces.length > 0) {
-            const piece = pieces.shift();
-            if (piece) yield piece;
-            else await new Promise<void>((resolve) => (waiting = resolve));
-            waiting = undefined;
-          }
-          await reading;
-          if (failure) throw failure;
-        }
-      })(),
-      { objectMode: false },
-    );
+    return Readable.from(this.streamPieces(remotePath, range), { objectMode: false });
+  }
+
+  private async *streamPieces(
+    remotePath: string,
+    range: { start?: number; end?: number },
+  ): AsyncGenerator<Buffer> {
+    const metadata = await this.stat(remotePath);
+    const start = range.start ?? 0;
+    const end = Math.min(range.end ?? metadata.size, metadata.size);
+    let offset = 0;
+    for (const chunk of metadata.chunks) {
+      const chunkStart = offset;
+      offset += chunk.size;
+      if (offset <= start || chunkStart >= end) continue;
+      yield* this.chunkPieces(
+        chunk,
+        Math.max(0, start - chunkStart),
+        Math.min(chunk.size, end - chunkStart),
+      );
+    }
+  }
+
+  /** One chunk's verified pieces, handed from the reader to the consumer as they arrive. */
+  private async *chunkPieces(
+    chunk: FileMetadata['chunks'][number],
+    start: number,
+    end: number,
+  ): AsyncGenerator<Buffer> {
+    const pieces: Buffer[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    let failure: Error | undefined;
+    const reading = readChunkVerified(
+      this.http,
+      chunk,
+      (piece) => {
+        pieces.push(piece);
+        wake?.();
+      },
+      { start, end },
+    )
+      .catch((error: unknown) => {
+        failure = error instanceof Error ? error : new Error(String(error));
+      })
+      .finally(() => {
+        done = true;
+        wake?.();
+      });
+    while (!done || pieces.length > 0) {
+      const piece = pieces.shift();
+      if (piece) yield piece;
+      else await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+    await reading;
+    if (failure) throw failure;
   }
 
   async getBuffer(remotePath: string): Promise<Buffer> {
@@ -286,14 +398,17 @@ export class DfsClient {
     return this.http.getJson<FileMetadata>(`${meta}/api/v1/files${encodePath(remotePath)}`);
   }
 
-  async list(query: { prefix?: string; dir?: string; limit?: number; after?: string } = {}): Promise<{
+  async list(
+    query: { prefix?: string; dir?: string; limit?: number; after?: string } = {},
+  ): Promise<{
     files: FileSummary[];
     directories: string[];
     next_after: string | null;
   }> {
     const meta = await this.metaUrl();
     const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    for (const [key, value] of Object.entries(query))
+      if (value !== undefined) params.set(key, String(value));
     return this.http.getJson(`${meta}/api/v1/files?${params.toString()}`);
   }
 
@@ -304,7 +419,11 @@ export class DfsClient {
 
   async rename(from: string, to: string, overwrite = false): Promise<FileMetadata> {
     const meta = await this.metaUrl();
-    return this.http.postJson(`${meta}/api/v1/files/rename`, { from, to, overwrite }, { idempotent: true });
+    return this.http.postJson(
+      `${meta}/api/v1/files/rename`,
+      { from, to, overwrite },
+      { idempotent: true },
+    );
   }
 }
 

@@ -1,1 +1,7 @@
-export { DfsClient, encodePath, type DfsClientOptions, type PutOptions, type GetOptions } from './dfs-client.js';
+export {
+  DfsClient,
+  encodePath,
+  type DfsClientOptions,
+  type PutOptions,
+  type GetOptions,
+} from './dfs-client.js';

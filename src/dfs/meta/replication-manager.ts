@@ -60,7 +60,8 @@ export class ReplicationManager {
     try {
       this.stats.uploadsAborted += await this.master.expireLeases();
       const dead = this.master.nodes.sweep();
-      if (dead.length > 0) this.logger.warn({ nodes: dead }, 'datanodes missed heartbeats: marked dead');
+      if (dead.length > 0)
+        this.logger.warn({ nodes: dead }, 'datanodes missed heartbeats: marked dead');
       this.plan();
     } finally {
       this.running = false;
@@ -79,7 +80,10 @@ export class ReplicationManager {
           chunkId: chunk.chunkId,
           factor: file.row.replication_factor,
           sizeBytes: chunk.size,
-          replicas: [...chunk.replicas].map(([nodeId, replica]) => ({ nodeId, health: replica.health })),
+          replicas: [...chunk.replicas].map(([nodeId, replica]) => ({
+            nodeId,
+            health: replica.health,
+          })),
         });
       }
     }
@@ -120,11 +124,17 @@ export class ReplicationManager {
         async () => {
           this.stats.copiesDone += 1;
           await this.master.nodes.addReplica(action.chunkId, action.targetNodeId);
-          this.logger.info({ chunk: action.chunkId, from: action.sourceNodeId, to: action.targetNodeId }, 'chunk re-replicated');
+          this.logger.info(
+            { chunk: action.chunkId, from: action.sourceNodeId, to: action.targetNodeId },
+            'chunk re-replicated',
+          );
         },
         (error: unknown) => {
           this.stats.copiesFailed += 1;
-          this.logger.warn({ err: error, chunk: action.chunkId, to: action.targetNodeId }, 're-replication copy failed; will retry');
+          this.logger.warn(
+            { err: error, chunk: action.chunkId, to: action.targetNodeId },
+            're-replication copy failed; will retry',
+          );
         },
       )
       .finally(() => {
@@ -146,10 +156,15 @@ export class ReplicationManager {
         if (response.status < 300 || response.status === 404) {
           this.stats.deletesDone += 1;
           await this.master.nodes.dropReplica(action.chunkId, action.nodeId);
-          this.logger.info({ chunk: action.chunkId, node: action.nodeId, reason: action.reason }, 'replica deleted');
+          this.logger.info(
+            { chunk: action.chunkId, node: action.nodeId, reason: action.reason },
+            'replica deleted',
+          );
         }
       })
-      .catch((error: unknown) => this.logger.warn({ err: error, chunk: action.chunkId }, 'replica delete failed'))
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, chunk: action.chunkId }, 'replica delete failed'),
+      )
       .finally(() => this.deleting.delete(key));
   }
 }

@@ -7,7 +7,9 @@ import type { ReplicationManager } from './replication-manager.js';
 import { liveReplicaCount } from './views.js';
 
 const Path = Type.String({ minLength: 1, maxLength: 4096, description: 'Absolute DFS path' });
-const Id = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+const Id = Type.String({
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+});
 const NodeIdSchema = Type.String({ minLength: 1, maxLength: 256 });
 const Holder = Type.String({ minLength: 1, maxLength: 256 });
 const Sha256 = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
@@ -59,7 +61,11 @@ const HeartbeatBody = Type.Object(
   { additionalProperties: false },
 );
 const LeaseBody = Type.Object(
-  { path: Path, holder: Holder, timeout_s: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86_400 })) },
+  {
+    path: Path,
+    holder: Holder,
+    timeout_s: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86_400 })),
+  },
   { additionalProperties: false },
 );
 const LeaseRef = Type.Object({ path: Path, holder: Holder }, { additionalProperties: false });
@@ -87,49 +93,131 @@ export function registerMetaRoutes(
 ): void {
   const tags = ['dfs'];
   const v1 = '/api/v1';
-  app.post(`${v1}/files/upload-init`, { schema: { tags, summary: 'Start an upload: lease, chunk plan and targets', body: UploadInitBody } },
-    async (request, reply) => reply.code(201).send(await master.uploadInit(request.body)));
-  app.post(`${v1}/files/allocate`, {
-    schema: { tags, summary: 'A replacement target for a failed upload target', body: Type.Object({ file_id: Id, chunk_id: Id, exclude: Type.Array(NodeIdSchema, { maxItems: 64 }) }, { additionalProperties: false }) },
-  }, async (request) => master.allocate(request.body));
-  app.post(`${v1}/files/commit`, { schema: { tags, summary: 'Commit an upload: the file appears whole', body: CommitBody } },
-    async (request) => master.commit(request.body));
-  app.post(`${v1}/files/abort`, { schema: { tags, summary: 'Give up an upload', body: Type.Object({ file_id: Id }, { additionalProperties: false }) } },
+  app.post(
+    `${v1}/files/upload-init`,
+    {
+      schema: {
+        tags,
+        summary: 'Start an upload: lease, chunk plan and targets',
+        body: UploadInitBody,
+      },
+    },
+    async (request, reply) => reply.code(201).send(await master.uploadInit(request.body)),
+  );
+  app.post(
+    `${v1}/files/allocate`,
+    {
+      schema: {
+        tags,
+        summary: 'A replacement target for a failed upload target',
+        body: Type.Object(
+          { file_id: Id, chunk_id: Id, exclude: Type.Array(NodeIdSchema, { maxItems: 64 }) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => master.allocate(request.body),
+  );
+  app.post(
+    `${v1}/files/commit`,
+    { schema: { tags, summary: 'Commit an upload: the file appears whole', body: CommitBody } },
+    async (request) => master.commit(request.body),
+  );
+  app.post(
+    `${v1}/files/abort`,
+    {
+      schema: {
+        tags,
+        summary: 'Give up an upload',
+        body: Type.Object({ file_id: Id }, { additionalProperties: false }),
+      },
+    },
     async (request) => {
       await master.abort(request.body.file_id);
       return { status: 'aborted' };
-    });
-  app.post(`${v1}/files/rename`, {
-    schema: { tags, summary: 'Rename (move) a file', body: Type.Object({ from: Path, to: Path, overwrite: Type.Optional(Type.Boolean()) }, { additionalProperties: false }) },
-  }, async (request) => master.rename(request.body));
-  app.get(`${v1}/files`, { schema: { tags, summary: 'List files by prefix, or one directory', querystring: ListQuery } }, async (request) => {
-    const { dir, ...rest } = request.query;
-    if (dir === undefined) return master.list(rest);
-    const normalized = normalizeDirectory(dir);
-    if (normalized === null) throw new BadRequestError(`invalid directory ${JSON.stringify(dir)}`);
-    return master.list({ ...rest, dir: normalized });
-  });
-  app.get(`${v1}/files/*`, { schema: { tags, summary: 'Metadata of a file: chunks and replicas', params: WildcardParams } },
-    async (request) => master.stat(`/${request.params['*']}`));
-  app.delete(`${v1}/files/*`, { schema: { tags, summary: 'Delete a file (its chunks are collected)', params: WildcardParams } },
+    },
+  );
+  app.post(
+    `${v1}/files/rename`,
+    {
+      schema: {
+        tags,
+        summary: 'Rename (move) a file',
+        body: Type.Object(
+          { from: Path, to: Path, overwrite: Type.Optional(Type.Boolean()) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => master.rename(request.body),
+  );
+  app.get(
+    `${v1}/files`,
+    { schema: { tags, summary: 'List files by prefix, or one directory', querystring: ListQuery } },
+    async (request) => {
+      const { dir, ...rest } = request.query;
+      if (dir === undefined) return master.list(rest);
+      const normalized = normalizeDirectory(dir);
+      if (normalized === null)
+        throw new BadRequestError(`invalid directory ${JSON.stringify(dir)}`);
+      return master.list({ ...rest, dir: normalized });
+    },
+  );
+  app.get(
+    `${v1}/files/*`,
+    {
+      schema: { tags, summary: 'Metadata of a file: chunks and replicas', params: WildcardParams },
+    },
+    async (request) => master.stat(`/${request.params['*']}`),
+  );
+  app.delete(
+    `${v1}/files/*`,
+    {
+      schema: { tags, summary: 'Delete a file (its chunks are collected)', params: WildcardParams },
+    },
     async (request) => {
       const path = `/${request.params['*']}`;
       await master.delete(path);
       return { status: 'deleted', path };
-    });
-  app.post(`${v1}/leases/acquire`, { schema: { tags, summary: 'Acquire an exclusive write lease', body: LeaseBody } },
-    async (request) => leaseView(await master.acquire(request.body)));
-  app.post(`${v1}/leases/renew`, { schema: { tags, summary: 'Renew a lease', body: LeaseRef } },
-    async (request) => leaseView(await master.renew(request.body)));
-  app.post(`${v1}/leases/release`, { schema: { tags, summary: 'Release a lease', body: LeaseRef } }, async (request) => {
-    await master.release(request.body);
-    return { status: 'released' };
-  });
-  app.get(`${v1}/nodes`, { schema: { tags, summary: 'Every datanode' } }, async () => ({ nodes: master.nodes.infos() }));
-  app.post(`${v1}/nodes/heartbeat`, { bodyLimit: 512 * 1024 * 1024, schema: { tags, summary: 'Heartbeat of a datanode with its chunk list', body: HeartbeatBody } },
-    async (request) => master.nodes.heartbeat(request.body, options.heartbeatIntervalMs));
-  app.get(`${v1}/health`, { schema: { tags, summary: 'Health of the master' } }, async () => ({ status: 'ok', ...counts(master) }));
-  app.get(`${v1}/stats`, { schema: { tags, summary: 'Cluster storage figures' } }, async () => ({ ...counts(master), replication: replication.stats }));
+    },
+  );
+  app.post(
+    `${v1}/leases/acquire`,
+    { schema: { tags, summary: 'Acquire an exclusive write lease', body: LeaseBody } },
+    async (request) => leaseView(await master.acquire(request.body)),
+  );
+  app.post(
+    `${v1}/leases/renew`,
+    { schema: { tags, summary: 'Renew a lease', body: LeaseRef } },
+    async (request) => leaseView(await master.renew(request.body)),
+  );
+  app.post(
+    `${v1}/leases/release`,
+    { schema: { tags, summary: 'Release a lease', body: LeaseRef } },
+    async (request) => {
+      await master.release(request.body);
+      return { status: 'released' };
+    },
+  );
+  app.get(`${v1}/nodes`, { schema: { tags, summary: 'Every datanode' } }, async () => ({
+    nodes: master.nodes.infos(),
+  }));
+  app.post(
+    `${v1}/nodes/heartbeat`,
+    {
+      bodyLimit: 512 * 1024 * 1024,
+      schema: { tags, summary: 'Heartbeat of a datanode with its chunk list', body: HeartbeatBody },
+    },
+    async (request) => master.nodes.heartbeat(request.body, options.heartbeatIntervalMs),
+  );
+  app.get(`${v1}/health`, { schema: { tags, summary: 'Health of the master' } }, async () => ({
+    status: 'ok',
+    ...counts(master),
+  }));
+  app.get(`${v1}/stats`, { schema: { tags, summary: 'Cluster storage figures' } }, async () => ({
+    ...counts(master),
+    replication: replication.stats,
+  }));
 }
 
 function leaseView(lease: { path: string; holder: string; expiresAtMs: number }) {

@@ -5,7 +5,11 @@ import { HttpClient } from '../../core/http-client.js';
 import { createHttpServer, listen } from '../../core/http-server.js';
 import type { Logger } from '../../core/logger.js';
 import { systemRandom, type Random } from '../../core/random.js';
-import { commonServiceOptions, registeredServiceOptions, type ServiceHandle } from '../../core/service.js';
+import {
+  commonServiceOptions,
+  registeredServiceOptions,
+  type ServiceHandle,
+} from '../../core/service.js';
 import { RegistrationAgent } from '../../registry/index.js';
 import { MetaMaster } from './master.js';
 import { ReplicationManager } from './replication-manager.js';
@@ -118,7 +122,9 @@ export async function startMeta(
   });
   await agent.start();
   const timer = setInterval(() => {
-    replication.tick().catch((error: unknown) => deps.logger.error({ err: error }, 'replication round failed'));
+    replication
+      .tick()
+      .catch((error: unknown) => deps.logger.error({ err: error }, 'replication round failed'));
   }, config.replicationIntervalMs);
   deps.logger.info({ url }, 'dfs metadata master listening');
   return {
