@@ -115,6 +115,11 @@ export default tseslint.config(
       'src/dfs/meta/replication-plan.ts',
       'src/mapreduce/master/strategies/**',
       'src/mapreduce/master/scheduler.ts',
+      'src/search/balancer/global-index.ts',
+      'src/search/balancer/node-table.ts',
+      'src/search/balancer/data-balancer.ts',
+      'src/search/balancer/locate-cache.ts',
+      'src/search/balancer/placement.ts',
     ],
     rules: {
       'no-restricted-globals': ['error', ...impureGlobals],
