@@ -19,6 +19,7 @@ import { configReferenceMarkdown, type ConfigSchema } from '../src/core/config.j
 import { registeredServiceOptions } from '../src/core/service.js';
 import { datanodeConfigSchema, metaConfigSchema } from '../src/dfs/index.js';
 import { registryConfigSchema } from '../src/registry/index.js';
+import { webConfigSchema } from '../src/web/index.js';
 
 /** One group of options the reference lists: a service's, or a set that services share. */
 export interface DocumentedSchema {
@@ -55,6 +56,11 @@ export const documentedSchemas: readonly DocumentedSchema[] = [
     summary:
       'A DFS datanode: chunk storage, verified reads, scrubbing and heartbeats to the master.',
     schema: datanodeConfigSchema,
+  },
+  {
+    heading: '`tessera web`',
+    summary: 'The dashboard: one web page for the whole cluster.',
+    schema: webConfigSchema,
   },
 ];
 

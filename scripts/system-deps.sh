@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # Installs, idempotently, the Debian packages that tests need. Nothing is installed by hand.
 # Packages are added here as the subsystems that need them land (mosquitto, chromium, iproute2).
+# TESSERA_SYSTEM_PACKAGES adds more (space-separated); a package already installed is skipped.
 set -euo pipefail
+
+# The dashboard's end-to-end tests (test/web/) drive Debian's Chromium with playwright-core;
+# no browser is downloaded. fonts-liberation gives its screenshots readable text.
+web_packages="chromium fonts-liberation"
+
 needed=()
-for pkg in ${TESSERA_SYSTEM_PACKAGES:-}; do
+for pkg in $web_packages ${TESSERA_SYSTEM_PACKAGES:-}; do
+  case " ${needed[*]:-} " in *" $pkg "*) continue ;; esac
   dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done
 if [ ${#needed[@]} -gt 0 ]; then

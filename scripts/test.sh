@@ -9,4 +9,8 @@ echo "== lint" && npx eslint . --max-warnings=0
 echo "== format" && npx prettier --check . --log-level warn
 echo "== build" && npm run --silent build
 echo "== tests"
-node --import tsx --test --test-concurrency=2 --test-reporter=spec "test/**/*.test.ts"
+# Node 20's test runner takes no glob patterns: the shell expands them.
+shopt -s globstar nullglob
+test_files=(test/**/*.test.ts)
+echo "${#test_files[@]} test files"
+node --import tsx --test --test-concurrency=2 --test-reporter=spec "${test_files[@]}"

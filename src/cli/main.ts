@@ -5,7 +5,9 @@ import { addFsCommand } from './fs-command.js';
 import { addMetaCommand } from './meta-command.js';
 import { addNodesCommand } from './nodes-command.js';
 import { addRegistryCommand } from './registry-commands.js';
+import { addSearchCommand, addSearchNodeCommand } from './search-commands.js';
 import { addUpCommand } from './up/command.js';
+import { addWebCommand } from './web-command.js';
 
 /** Builds the `tessera` command with every command group. */
 export function buildProgram(): Command {
@@ -20,7 +22,10 @@ export function buildProgram(): Command {
   addNodesCommand(program);
   addMetaCommand(program);
   addDatanodeCommand(program);
+  addSearchNodeCommand(program);
+  addSearchCommand(program);
   addFsCommand(program);
+  addWebCommand(program);
   return program;
 }
 

@@ -81,7 +81,15 @@ export function planCluster(options: UpOptions): ChildSpec[] {
     name: 'dfs-meta',
     stage: 1,
     url: `http://${options.host}:${metaPort}`,
-    args: ['meta', '--port', String(metaPort), '--data-dir', `${options.dataDir}/dfs-meta`, ...common, ...timeout],
+    args: [
+      'meta',
+      '--port',
+      String(metaPort),
+      '--data-dir',
+      `${options.dataDir}/dfs-meta`,
+      ...common,
+      ...timeout,
+    ],
   });
   for (let index = 0; index < options.datanodes; index += 1) {
     const port = shiftedPort(DEFAULT_PORTS.datanodeFirst + index, options.basePort);
@@ -89,9 +97,23 @@ export function planCluster(options: UpOptions): ChildSpec[] {
       name: `datanode-${index + 1}`,
       stage: 2,
       url: `http://${options.host}:${port}`,
-      args: ['datanode', '--port', String(port), '--data-dir', `${options.dataDir}/datanode-${index + 1}`, ...common],
+      args: [
+        'datanode',
+        '--port',
+        String(port),
+        '--data-dir',
+        `${options.dataDir}/datanode-${index + 1}`,
+        ...common,
+      ],
     });
   }
+  const webPort = shiftedPort(DEFAULT_PORTS.web, options.basePort);
+  children.push({
+    name: 'web',
+    stage: 3,
+    url: `http://${options.host}:${webPort}`,
+    args: ['web', '--port', String(webPort), '--data-dir', `${options.dataDir}/web`, ...common],
+  });
   return children;
 }
 
