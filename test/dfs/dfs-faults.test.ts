@@ -52,7 +52,10 @@ describe('dfs under faults', () => {
     await killed;
     assert.ok(killed, 'the datanode was killed during the upload');
     assert.equal(stored.size, data.length);
-    assert.ok((await cluster.client.getBuffer('/faults/upload-kill.bin')).equals(data), 'byte-identical upload');
+    assert.ok(
+      (await cluster.client.getBuffer('/faults/upload-kill.bin')).equals(data),
+      'byte-identical upload',
+    );
     await cluster.startDatanode(0);
     await cluster.waitForDatanodes(4);
   });
@@ -79,16 +82,26 @@ describe('dfs under faults', () => {
   test('SIGKILL a datanode at rest: its chunks are re-replicated to 3 on the others', async () => {
     const data = randomBytes(CHUNK * 8);
     await cluster.client.putBuffer(data, '/faults/at-rest.bin', { chunkSize: CHUNK });
-    await waitFor('full replication', async () => fullyReplicated(await cluster.client.stat('/faults/at-rest.bin'), 3));
+    await waitFor('full replication', async () =>
+      fullyReplicated(await cluster.client.stat('/faults/at-rest.bin'), 3),
+    );
     const before = await cluster.client.stat('/faults/at-rest.bin');
     const victimUrl = cluster.datanodeUrl(2);
-    const held = before.chunks.filter((chunk) => chunk.replicas.some((replica) => replica.url === victimUrl)).length;
+    const held = before.chunks.filter((chunk) =>
+      chunk.replicas.some((replica) => replica.url === victimUrl),
+    ).length;
     assert.ok(held > 0, 'the victim holds some chunks');
     await cluster.datanodes[2]?.kill('SIGKILL');
-    await waitFor('the master to declare the victim dead', async () => {
-      const { nodes } = await cluster.http.getJson<{ nodes: { url: string; state: string }[] }>(`${cluster.meta.url}/api/v1/nodes`);
-      return nodes.some((node) => node.url === victimUrl && node.state === 'dead');
-    }, { timeoutMs: 15_000 });
+    await waitFor(
+      'the master to declare the victim dead',
+      async () => {
+        const { nodes } = await cluster.http.getJson<{ nodes: { url: string; state: string }[] }>(
+          `${cluster.meta.url}/api/v1/nodes`,
+        );
+        return nodes.some((node) => node.url === victimUrl && node.state === 'dead');
+      },
+      { timeoutMs: 15_000 },
+    );
     const healed = await waitFor(
       're-replication to 3 live replicas',
       async () => {
@@ -99,17 +112,29 @@ describe('dfs under faults', () => {
     );
     for (const chunk of healed.chunks) {
       const live = chunk.replicas.filter((replica) => replica.state === 'active');
-      assert.ok(live.every((replica) => replica.url !== victimUrl), `no live replica on the victim: ${JSON.stringify(live)}`);
-      assert.equal(new Set(live.map((replica) => replica.node_id)).size, live.length, 'distinct nodes');
+      assert.ok(
+        live.every((replica) => replica.url !== victimUrl),
+        `no live replica on the victim: ${JSON.stringify(live)}`,
+      );
+      assert.equal(
+        new Set(live.map((replica) => replica.node_id)).size,
+        live.length,
+        'distinct nodes',
+      );
     }
-    assert.ok((await cluster.client.getBuffer('/faults/at-rest.bin')).equals(data), 'byte-identical after healing');
+    assert.ok(
+      (await cluster.client.getBuffer('/faults/at-rest.bin')).equals(data),
+      'byte-identical after healing',
+    );
     await cluster.startDatanode(2);
     await cluster.waitForDatanodes(4);
   });
 
   test('a flipped byte is never served, is reported by the read path, and is repaired', async () => {
     const data = randomBytes(CHUNK * 2);
-    const meta = await cluster.client.putBuffer(data, '/faults/flip-read.bin', { chunkSize: CHUNK });
+    const meta = await cluster.client.putBuffer(data, '/faults/flip-read.bin', {
+      chunkSize: CHUNK,
+    });
     const chunk = meta.chunks[0];
     const replica = chunk?.replicas[0];
     assert.ok(chunk && replica, 'the file has a chunk with a replica');
@@ -121,35 +146,62 @@ describe('dfs under faults', () => {
     // The datanode never answers the corrupt chunk as a complete good response.
     const direct = await request(`${replica.url}/api/v1/chunks/${chunk.chunk_id}`);
     const served = await direct.body.arrayBuffer().then(
-      (body) => ({ ok: direct.statusCode === 200 && Buffer.from(body).equals(data.subarray(0, CHUNK)) }),
+      (body) => ({
+        ok: direct.statusCode === 200 && Buffer.from(body).equals(data.subarray(0, CHUNK)),
+      }),
       () => ({ ok: false }),
     );
     assert.equal(served.ok, false, 'the corrupt chunk was not served as good');
     // The client reads around it.
-    assert.ok((await cluster.client.getBuffer('/faults/flip-read.bin')).equals(data), 'the client reads around the corrupt replica');
+    assert.ok(
+      (await cluster.client.getBuffer('/faults/flip-read.bin')).equals(data),
+      'the client reads around the corrupt replica',
+    );
     // The master learns of it and repairs: three good live replicas again.
-    await waitFor('repair after a read-path report', async () => {
-      const current = await cluster.client.stat('/faults/flip-read.bin');
-      const first = current.chunks[0];
-      return first !== undefined && first.replicas.every((r) => r.state !== 'corrupt') && fullyReplicated(current, 3);
-    }, { timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor(
+      'repair after a read-path report',
+      async () => {
+        const current = await cluster.client.stat('/faults/flip-read.bin');
+        const first = current.chunks[0];
+        return (
+          first !== undefined &&
+          first.replicas.every((r) => r.state !== 'corrupt') &&
+          fullyReplicated(current, 3)
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
   });
 
   test('a flipped byte nobody reads is found by the scrubber and repaired', async () => {
     const data = randomBytes(CHUNK);
-    const meta = await cluster.client.putBuffer(data, '/faults/flip-scrub.bin', { chunkSize: CHUNK });
+    const meta = await cluster.client.putBuffer(data, '/faults/flip-scrub.bin', {
+      chunkSize: CHUNK,
+    });
     const chunk = meta.chunks[0];
     const replica = chunk?.replicas[1];
     assert.ok(chunk && replica, 'the file has a chunk with a replica');
     const index = cluster.datanodeIndexOf(replica.url);
     await flipByte(join(cluster.datanodeDir(index), 'chunks', `${chunk.chunk_id}.chunk`), 5);
     let sawCorrupt = false;
-    await waitFor('the scrubber to report and the master to repair', async () => {
-      const current = await cluster.client.stat('/faults/flip-scrub.bin');
-      const first = current.chunks[0];
-      if (first?.replicas.some((r) => r.state === 'corrupt')) sawCorrupt = true;
-      return sawCorrupt && first !== undefined && first.replicas.every((r) => r.state !== 'corrupt') && fullyReplicated(current, 3);
-    }, { timeoutMs: 60_000, intervalMs: 100 });
-    assert.ok((await cluster.client.getBuffer('/faults/flip-scrub.bin')).equals(data), 'byte-identical after repair');
+    await waitFor(
+      'the scrubber to report and the master to repair',
+      async () => {
+        const current = await cluster.client.stat('/faults/flip-scrub.bin');
+        const first = current.chunks[0];
+        if (first?.replicas.some((r) => r.state === 'corrupt')) sawCorrupt = true;
+        return (
+          sawCorrupt &&
+          first !== undefined &&
+          first.replicas.every((r) => r.state !== 'corrupt') &&
+          fullyReplicated(current, 3)
+        );
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    assert.ok(
+      (await cluster.client.getBuffer('/faults/flip-scrub.bin')).equals(data),
+      'byte-identical after repair',
+    );
   });
 });

@@ -61,11 +61,18 @@ describe('metadata master crash and restart', () => {
       'only committed files are listed',
     );
     // Every chunk file left on the datanodes belongs to a committed file (3 replicas each).
-    const expected = [...committed.values()].reduce((sum, data) => sum + Math.ceil(data.length / CHUNK) * 3, 0);
-    await waitFor('the torn upload’s chunks to be collected', async () => (await chunkFilesOn(cluster)) === expected, {
-      timeoutMs: 30_000,
-      intervalMs: 200,
-    });
+    const expected = [...committed.values()].reduce(
+      (sum, data) => sum + Math.ceil(data.length / CHUNK) * 3,
+      0,
+    );
+    await waitFor(
+      'the torn upload’s chunks to be collected',
+      async () => (await chunkFilesOn(cluster)) === expected,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      },
+    );
     // The path is free again: the lease lapsed with the upload.
     await cluster.client.putBuffer('after', '/torn/file.bin');
     assert.equal((await cluster.client.getBuffer('/torn/file.bin')).toString(), 'after');

@@ -24,7 +24,7 @@ async function sha256OfFile(path: string): Promise<string> {
 async function randomFile(path: string, size: number): Promise<void> {
   const handle = await open(path, 'w');
   try {
-    for (let written = 0; written < size; ) {
+    for (let written = 0; written < size;) {
       const piece = randomBytes(Math.min(16 * 1024 * 1024, size - written));
       await handle.write(piece);
       written += piece.length;
@@ -58,16 +58,25 @@ describe('dfs round trips', () => {
       const out = join(cluster.dir.path, `out-${size}`);
       await cluster.client.getFile(remote, out);
       assert.ok((await readFile(out)).equals(data), 'getFile is byte-identical');
-      assert.ok((await cluster.client.getBuffer(remote)).equals(data), 'getStream is byte-identical');
+      assert.ok(
+        (await cluster.client.getBuffer(remote)).equals(data),
+        'getStream is byte-identical',
+      );
     });
   }
 
   test('byte ranges across chunk borders', async () => {
     const data = randomBytes(CHUNK * 3 + 100);
     await cluster.client.putBuffer(data, '/roundtrip/ranges.bin', { chunkSize: CHUNK });
-    for (const [start, end] of [[0, 10], [CHUNK - 5, CHUNK + 5], [CHUNK * 2 + 1, data.length], [17, CHUNK * 3]] as const) {
+    for (const [start, end] of [
+      [0, 10],
+      [CHUNK - 5, CHUNK + 5],
+      [CHUNK * 2 + 1, data.length],
+      [17, CHUNK * 3],
+    ] as const) {
       const pieces: Buffer[] = [];
-      for await (const piece of cluster.client.getStream('/roundtrip/ranges.bin', { start, end })) pieces.push(piece as Buffer);
+      for await (const piece of cluster.client.getStream('/roundtrip/ranges.bin', { start, end }))
+        pieces.push(piece as Buffer);
       assert.ok(Buffer.concat(pieces).equals(data.subarray(start, end)), `range ${start}-${end}`);
     }
   });
@@ -87,26 +96,51 @@ describe('dfs round trips', () => {
     await cluster.client.putBuffer('hello', '/docs/a.txt');
     await cluster.client.putBuffer('world', '/docs/sub/b.txt');
     const dir = await cluster.client.list({ dir: '/docs' });
-    assert.deepEqual(dir.files.map((file) => file.path), ['/docs/a.txt']);
+    assert.deepEqual(
+      dir.files.map((file) => file.path),
+      ['/docs/a.txt'],
+    );
     assert.deepEqual(dir.directories, ['/docs/sub']);
     const prefix = await cluster.client.list({ prefix: '/docs/' });
     assert.equal(prefix.files.length, 2);
     assert.equal(prefix.files[0]?.chunk_count, 1);
     await cluster.client.rename('/docs/a.txt', '/docs/c.txt');
     assert.equal((await cluster.client.getBuffer('/docs/c.txt')).toString(), 'hello');
-    await assert.rejects(cluster.client.stat('/docs/a.txt'), (error: unknown) => error instanceof HttpStatusError && error.status === 404);
+    await assert.rejects(
+      cluster.client.stat('/docs/a.txt'),
+      (error: unknown) => error instanceof HttpStatusError && error.status === 404,
+    );
     await cluster.client.delete('/docs/c.txt');
-    await assert.rejects(cluster.client.stat('/docs/c.txt'), (error: unknown) => error instanceof HttpStatusError && error.status === 404);
+    await assert.rejects(
+      cluster.client.stat('/docs/c.txt'),
+      (error: unknown) => error instanceof HttpStatusError && error.status === 404,
+    );
   });
 
   test('a second writer on the same path gets 409 while the first holds the lease', async () => {
     const meta = cluster.meta.url;
-    const first = await cluster.http.postJson<{ file_id: string }>(`${meta}/api/v1/files/upload-init`, { path: '/race.txt', size: 10, client_id: 'writer-1' });
-    const second = cluster.http.postJson(`${meta}/api/v1/files/upload-init`, { path: '/race.txt', size: 10, client_id: 'writer-2' });
-    await assert.rejects(second, (error: unknown) => error instanceof HttpStatusError && error.status === 409 && error.problem?.code === 'LEASE_HELD');
+    const first = await cluster.http.postJson<{ file_id: string }>(
+      `${meta}/api/v1/files/upload-init`,
+      { path: '/race.txt', size: 10, client_id: 'writer-1' },
+    );
+    const second = cluster.http.postJson(`${meta}/api/v1/files/upload-init`, {
+      path: '/race.txt',
+      size: 10,
+      client_id: 'writer-2',
+    });
+    await assert.rejects(
+      second,
+      (error: unknown) =>
+        error instanceof HttpStatusError &&
+        error.status === 409 &&
+        error.problem?.code === 'LEASE_HELD',
+    );
     await cluster.http.postJson(`${meta}/api/v1/files/abort`, { file_id: first.file_id });
     await cluster.client.putBuffer('0123456789', '/race.txt');
-    await assert.rejects(cluster.client.putBuffer('again', '/race.txt'), (error: unknown) => error instanceof HttpStatusError && error.status === 409);
+    await assert.rejects(
+      cluster.client.putBuffer('again', '/race.txt'),
+      (error: unknown) => error instanceof HttpStatusError && error.status === 409,
+    );
     await cluster.client.putBuffer('again', '/race.txt', { overwrite: true });
     assert.equal((await cluster.client.getBuffer('/race.txt')).toString(), 'again');
   });
