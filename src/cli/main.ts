@@ -1,32 +1,38 @@
 import { Command } from 'commander';
-import { TESSERA_VERSION } from '../core/http-server.js';
-import { addDatanodeCommand } from './dfs-commands.js';
-import { addFsCommand } from './fs-command.js';
-import { addMetaCommand } from './meta-command.js';
-import { addNodesCommand } from './nodes-command.js';
-import { addRegistryCommand } from './registry-commands.js';
-import { addSearchCommand, addSearchNodeCommand } from './search-commands.js';
-import { addUpCommand } from './up/command.js';
-import { addWebCommand } from './web-command.js';
+import { TESSERA_VERSION } from '../core/version.js';
 
-/** Builds the `tessera` command with every command group. */
-export function buildProgram(): Command {
+type AddCommand = (program: Command) => void;
+
+/**
+ * Every command group, loaded on demand: a command imports only its own modules, so that a
+ * client command such as `tessera fs ls` starts fast (it does not load Fastify, SQLite, gRPC,
+ * ...). `tessera --help` loads them all to list them.
+ */
+const COMMANDS: Record<string, () => Promise<AddCommand[]>> = {
+  up: async () => [(await import('./up/command.js')).addUpCommand],
+  registry: async () => [(await import('./registry-commands.js')).addRegistryCommand],
+  nodes: async () => [(await import('./nodes-command.js')).addNodesCommand],
+  meta: async () => [(await import('./meta-command.js')).addMetaCommand],
+  datanode: async () => [(await import('./dfs-commands.js')).addDatanodeCommand],
+  fs: async () => [(await import('./fs-command.js')).addFsCommand],
+  web: async () => [(await import('./web-command.js')).addWebCommand],
+};
+
+/** Builds the `tessera` command with the named command group, or every group when absent. */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('tessera')
     .description(
       'Tessera: a self-hostable distributed data platform (registry, file system, search, MapReduce).',
     )
     .version(TESSERA_VERSION)
     .showHelpAfterError();
-  addUpCommand(program);
-  addRegistryCommand(program);
-  addNodesCommand(program);
-  addMetaCommand(program);
-  addDatanodeCommand(program);
-  addSearchNodeCommand(program);
-  addSearchCommand(program);
-  addFsCommand(program);
-  addWebCommand(program);
+  const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  for (const name of names) {
+    const load = COMMANDS[name];
+    if (load) for (const add of await load()) add(program);
+  }
   return program;
 }
 
-await buildProgram().parseAsync(process.argv);
+const [, , first] = process.argv;
+await (await buildProgram(first)).parseAsync(process.argv);

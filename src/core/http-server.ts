@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { HttpClientError } from './errors-http-client.js';
 import { problemFor, TesseraError, type ErrorCode } from './errors.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
+import { TESSERA_VERSION } from './version.js';
 
 /** A Fastify instance whose routes are typed by their TypeBox schemas. */
 export type HttpApp = FastifyInstance<
@@ -39,8 +40,7 @@ export interface HttpServerOptions {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** The version of the package, reported in `/health` and the OpenAPI document. */
-export const TESSERA_VERSION = '0.1.0';
+export { TESSERA_VERSION } from './version.js';
 
 /**
  * Creates the HTTP server every Tessera service is built on (DESIGN.md, rule 6): schema-validated
