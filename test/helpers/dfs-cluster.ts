@@ -48,7 +48,9 @@ export class DfsCluster {
       '0.5',
     ]);
     await this.startMeta(0);
-    for (let index = 0; index < this.options.datanodes; index += 1) await this.startDatanode(index);
+    await Promise.all(
+      Array.from({ length: this.options.datanodes }, (_unused, index) => this.startDatanode(index)),
+    );
     this.client = new DfsClient({
       metaUrl: this.meta.url,
       http: new HttpClient({
