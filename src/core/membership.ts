@@ -30,7 +30,23 @@ export interface MembershipConfig {
   readonly payloadEquals?: (a: unknown, b: unknown) => boolean;
 }
 
-const jsonEquals = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/**
+ * Structural equality of JSON-like payloads, without serializing them: heartbeats usually
+ * repeat the same payload, and this runs on every one of them.
+ */
+export function jsonEquals(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const aRecord = a as Record<string, unknown>;
+  const bRecord = b as Record<string, unknown>;
+  const aKeys = Object.keys(aRecord);
+  if (aKeys.length !== Object.keys(bRecord).length) return false;
+  for (const key of aKeys) {
+    if (!Object.hasOwn(bRecord, key) || !jsonEquals(aRecord[key], bRecord[key])) return false;
+  }
+  return true;
+}
 
 export type HeartbeatOutcome<P> =
   | { readonly kind: 'unknown' }
