@@ -70,6 +70,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.decorate('metrics', metrics);
 
   installErrorHandling(app, options.logger);
+  installEarlyBodyLimit(app);
   installRequestMetrics(app, metrics);
   await app.register(swagger, {
     openapi: {
@@ -169,6 +170,36 @@ function fastifyErrorCode(error: FastifyError): ErrorCode | undefined {
   if (status === 404) return 'NOT_FOUND';
   if (status >= 400 && status < 500) return 'BAD_REQUEST';
   return undefined;
+}
+
+/** Oversized JSON bodies up to this size are read and discarded after the 413 answer. */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A JSON body whose declared length exceeds the route's limit is answered 413 before it is
+ * parsed. Fastify's own check closes the connection while the client is still sending, and the
+ * client then sees EPIPE or a reset instead of the answer; here the connection stays open and
+ * Node discards the rest of the body, so the client reads a problem+json 413. Bodies beyond
+ * DRAIN_LIMIT_BYTES are left to Fastify, which closes the connection rather than read them.
+ */
+function installEarlyBodyLimit(app: HttpApp): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    const type = request.headers['content-type'] ?? '';
+    const declared = Number(request.headers['content-length']);
+    const limit = request.routeOptions.bodyLimit;
+    const isJson = /^application\/([\w.-]+\+)?json\b/i.test(type);
+    if (
+      isJson &&
+      limit !== undefined &&
+      Number.isSafeInteger(declared) &&
+      declared > limit &&
+      declared <= DRAIN_LIMIT_BYTES
+    ) {
+      sendProblem(reply, 'PAYLOAD_TOO_LARGE', `body of ${declared} bytes exceeds ${limit}`);
+      return;
+    }
+    done();
+  });
 }
 
 /** Sends a cataloged problem+json answer. */
