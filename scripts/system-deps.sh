@@ -7,9 +7,12 @@ set -euo pipefail
 # The dashboard's end-to-end tests (test/web/) drive Debian's Chromium with playwright-core;
 # no browser is downloaded. fonts-liberation gives its screenshots readable text.
 web_packages="chromium fonts-liberation"
+# The MQTT bridge's tests (test/mapreduce/mqtt/) start a real Mosquitto broker on an ephemeral
+# port with their own config (test/helpers/mosquitto.ts); the Debian service is not used.
+mqtt_packages="mosquitto"
 
 needed=()
-for pkg in $web_packages ${TESSERA_SYSTEM_PACKAGES:-}; do
+for pkg in $web_packages $mqtt_packages ${TESSERA_SYSTEM_PACKAGES:-}; do
   case " ${needed[*]:-} " in *" $pkg "*) continue ;; esac
   dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done
