@@ -15,7 +15,11 @@ const COMMANDS: Record<string, () => Promise<AddCommand[]>> = {
   meta: async () => [(await import('./meta-command.js')).addMetaCommand],
   datanode: async () => [(await import('./dfs-commands.js')).addDatanodeCommand],
   fs: async () => [(await import('./fs-command.js')).addFsCommand],
+  'search-node': async () => [(await import('./search-commands.js')).addSearchNodeCommand],
+  search: async () => [(await import('./search-commands.js')).addSearchCommand],
   web: async () => [(await import('./web-command.js')).addWebCommand],
+  mapreduce: async () => [(await import('./mapreduce-commands.js')).addMapReduceCommand],
+  job: async () => [(await import('./mapreduce-commands.js')).addJobCommand],
 };
 
 /** Builds the `tessera` command with the named command group, or every group when absent. */
