@@ -9,6 +9,8 @@ import { runBenchmark } from './lib/harness.js';
 /** Every benchmark, in the order `npm run bench` runs them; later subsystems add theirs here. */
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   registry: async () => (await import('./registry.js')).benchmark,
+  dfs: async () => (await import('./dfs.js')).benchmark,
+  search: async () => (await import('./search.js')).benchmark,
 };
 
 function parseArguments(argv: readonly string[]): { names: string[]; options: BenchOptions } {
