@@ -18,7 +18,10 @@ import * as prettier from 'prettier';
 import { configReferenceMarkdown, type ConfigSchema } from '../src/core/config.js';
 import { registeredServiceOptions } from '../src/core/service.js';
 import { datanodeConfigSchema, metaConfigSchema } from '../src/dfs/index.js';
+import { masterConfigSchema, workerConfigSchema } from '../src/mapreduce/index.js';
 import { registryConfigSchema } from '../src/registry/index.js';
+import { searchNodeConfigSchema } from '../src/search/index.js';
+import { upConfigSchema } from '../src/cli/up/command.js';
 import { webConfigSchema } from '../src/web/index.js';
 
 /** One group of options the reference lists: a service's, or a set that services share. */
@@ -40,8 +43,7 @@ export const documentedSchemas: readonly DocumentedSchema[] = [
   {
     heading: 'Every service that registers in the registry',
     summary:
-      'A service that runs a registration agent (the DFS, search and MapReduce services, ' +
-      'issues 3-5, in progress) takes the common options of the table above (`--host`, ' +
+      'A service that runs a registration agent (the DFS, search and MapReduce services) takes the common options of the table above (`--host`, ' +
       '`--port` with its own default, `--data-dir`, `--advertise-host`, `--log-level`) ' +
       'and these.',
     schema: registeredServiceOptions(),
@@ -58,9 +60,32 @@ export const documentedSchemas: readonly DocumentedSchema[] = [
     schema: datanodeConfigSchema,
   },
   {
+    heading: '`tessera search-node`',
+    summary:
+      'A DistriSearch node: hypercube routing, Bully election, its inverted index and, on the ' +
+      'leader, the data balancer.',
+    schema: searchNodeConfigSchema,
+  },
+  {
+    heading: '`tessera mapreduce master`',
+    summary:
+      'The MapReduce master: durable job state, scheduling, fault tolerance, HTTP and gRPC APIs.',
+    schema: masterConfigSchema,
+  },
+  {
+    heading: '`tessera mapreduce worker`',
+    summary: 'A MapReduce worker: runs map and reduce tasks and serves map output to the shuffle.',
+    schema: workerConfigSchema,
+  },
+  {
     heading: '`tessera web`',
     summary: 'The dashboard: one web page for the whole cluster.',
     schema: webConfigSchema,
+  },
+  {
+    heading: '`tessera up`',
+    summary: 'Starts the whole local cluster as supervised child processes.',
+    schema: upConfigSchema,
   },
 ];
 

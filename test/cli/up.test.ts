@@ -14,7 +14,8 @@ import { TESSERA_BIN, tempDir, waitFor } from '../helpers/processes.js';
 /** A base port whose shifted registry port is free right now. */
 async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    // The gRPC port (50051 + base - 8000) must stay below 65536.
+    const base = 10_000 + Math.floor(Math.random() * 12_000);
     const registryPort = base + 1000;
     const free = await new Promise<boolean>((resolve) => {
       const server = createServer();
@@ -75,20 +76,37 @@ test('tessera up starts a healthy cluster on a base port and stops it cleanly', 
     // Every service of the table answers /health, and the registered ones are in the registry.
     const table = lines
       .map((line) => /^(\S+)\s+(http:\/\/\S+)$/.exec(line))
-      .filter((match) => match !== null);
-    assert.ok(
-      table.length >= 5,
-      `registry, dfs-meta and three datanodes are listed: ${lines.join('\n')}`,
-    );
+      .filter((match): match is RegExpExecArray => match !== null && match[1] !== 'dashboard:');
+    // registry, dfs-meta, 3 datanodes, 4 search nodes, the MapReduce master, 2 workers, web.
+    assert.equal(table.length, 13, `every default service is listed: ${lines.join('\n')}`);
     for (const match of table) {
       const answer = await http.getJson<{ status: string }>(`${match[2]}/health`);
       assert.equal(answer.status, 'ok', `${match[1]} is healthy`);
     }
-    await waitFor('three datanodes in the registry', async () => {
-      const list = await http.getJson<{ count: number }>(
-        `${registryUrl}/servers/active?role=datanode`,
+    const expectedRoles: [string, number][] = [
+      ['datanode', 3],
+      ['search-node', 4],
+      ['mapreduce-master', 1],
+      ['mapreduce-worker', 2],
+    ];
+    for (const [role, count] of expectedRoles) {
+      await waitFor(`${count} ${role} in the registry`, async () => {
+        const list = await http.getJson<{ count: number }>(
+          `${registryUrl}/servers/active?role=${role}`,
+        );
+        return list.count === count;
+      });
+    }
+    // The four search nodes agree on one leader, the highest id (Bully).
+    await waitFor('one search leader', async () => {
+      const statuses = await Promise.all(
+        [0, 1, 2, 3].map((index) =>
+          http.getJson<{ leader_id: number | null }>(
+            `http://127.0.0.1:${basePort + 1301 + index}/status`,
+          ),
+        ),
       );
-      return list.count === 3;
+      return statuses.every((status) => status.leader_id === 3);
     });
 
     // A child that dies is reported and restarted.

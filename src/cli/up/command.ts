@@ -5,7 +5,8 @@ import { addSchemaOptions, resolveFromCommand } from '../options.js';
 import { planCluster, type ChildSpec } from './plan.js';
 import { currentLauncher, Supervisor } from './supervisor.js';
 
-const upConfigSchema = {
+/** The options of `tessera up` (also listed in the generated reference of docs/operations.md). */
+export const upConfigSchema = {
   basePort: option.port({
     flag: 'base-port',
     env: ['TESSERA_BASE_PORT'],
@@ -43,6 +44,18 @@ const upConfigSchema = {
     env: ['TESSERA_DATANODES'],
     defaultValue: 3,
     description: 'DFS datanodes to start.',
+  }),
+  searchNodes: option.int({
+    flag: 'search-nodes',
+    env: ['TESSERA_SEARCH_NODES'],
+    defaultValue: 4,
+    description: 'DistriSearch nodes to start (ids 0..N-1; 0 starts none).',
+  }),
+  workers: option.int({
+    flag: 'workers',
+    env: ['TESSERA_WORKERS'],
+    defaultValue: 2,
+    description: 'MapReduce workers to start (0 starts neither the workers nor the master).',
   }),
 } satisfies ConfigSchema;
 

@@ -12,6 +12,10 @@ export interface UpOptions {
   readonly heartbeatTimeoutMs: number;
   /** Datanodes to start (default 3). */
   readonly datanodes: number;
+  /** DistriSearch nodes to start (default 4). */
+  readonly searchNodes: number;
+  /** MapReduce workers to start (default 2); the MapReduce master starts when this is > 0. */
+  readonly workers: number;
 }
 
 /** One process of the local cluster. */
@@ -107,13 +111,84 @@ export function planCluster(options: UpOptions): ChildSpec[] {
       ],
     });
   }
+  children.push(...searchNodeChildren(options, common));
+  children.push(...mapreduceChildren(options, common));
   const webPort = shiftedPort(DEFAULT_PORTS.web, options.basePort);
   children.push({
     name: 'web',
-    stage: 3,
+    stage: 4,
     url: `http://${options.host}:${webPort}`,
     args: ['web', '--port', String(webPort), '--data-dir', `${options.dataDir}/web`, ...common],
   });
+  return children;
+}
+
+/** Search nodes get ids 0..N-1 and ports 9301.. (shifted); they find each other in the registry. */
+function searchNodeChildren(options: UpOptions, common: readonly string[]): ChildSpec[] {
+  const nodes: ChildSpec[] = [];
+  for (let index = 0; index < options.searchNodes; index += 1) {
+    const port = shiftedPort(DEFAULT_PORTS.searchFirst + index, options.basePort);
+    nodes.push({
+      name: `search-${index}`,
+      stage: 2,
+      url: `http://${options.host}:${port}`,
+      args: [
+        'search-node',
+        '--node-id',
+        String(index),
+        '--port',
+        String(port),
+        '--data-dir',
+        `${options.dataDir}/search-${index}`,
+        ...common,
+      ],
+    });
+  }
+  return nodes;
+}
+
+/** The MapReduce master (HTTP 9400, gRPC 50051, shifted) and its workers (9501..). */
+function mapreduceChildren(options: UpOptions, common: readonly string[]): ChildSpec[] {
+  if (options.workers <= 0) return [];
+  const masterPort = shiftedPort(DEFAULT_PORTS.mapreduceMaster, options.basePort);
+  const grpcPort = shiftedPort(DEFAULT_PORTS.mapreduceGrpc, options.basePort);
+  const children: ChildSpec[] = [
+    {
+      name: 'mapreduce-master',
+      stage: 2,
+      url: `http://${options.host}:${masterPort}`,
+      args: [
+        'mapreduce',
+        'master',
+        '--port',
+        String(masterPort),
+        '--grpc-port',
+        String(grpcPort),
+        '--data-dir',
+        `${options.dataDir}/mapreduce-master`,
+        ...common,
+      ],
+    },
+  ];
+  for (let index = 0; index < options.workers; index += 1) {
+    const port = shiftedPort(DEFAULT_PORTS.workerFirst + index, options.basePort);
+    children.push({
+      name: `worker-${index + 1}`,
+      stage: 3,
+      url: `http://${options.host}:${port}`,
+      args: [
+        'mapreduce',
+        'worker',
+        '--port',
+        String(port),
+        '--data-dir',
+        `${options.dataDir}/worker-${index + 1}`,
+        '--master',
+        `${options.host}:${grpcPort}`,
+        ...common,
+      ],
+    });
+  }
   return children;
 }
 
