@@ -8,14 +8,15 @@
  *    and the check that the cluster ranks exactly as one node holding every document
  *    (bench/search-relevance.ts's index, every ranking variant);
  * 2. bulk-indexing rate into the cluster (Cranfield, then a generated Zipf collection);
- * 3. query latency p50/p99 over all queries, sequential, after a warm-up pass;
+ * 3. query latency p50/p99 over all queries, sequential, after a warm-up pass (and, first, one
+ *    pass where every query goes to a node that has not coordinated it before);
  * 4. leader failover: SIGKILL the leader; time until the survivors agree on a new one (their
  *    `GET /status`) and until searches answer completely again.
  *
  * Run: `npm run bench -- search [--data=DIR] [--synthetic=20000] [--batch=1000]
  * [--in-flight=4] [--latency-passes=1] [--profile]`. `--profile` adds passes on fresh clusters:
  * nodes under `--cpu-prof` for queries and for bulk indexing (where the nodes' time went), and
- * the hypercube fan-out against `--fanout direct`, query by query (docs/benchmarks.md).
+ * `--fanout hypercube` against the default direct fan-out, query by query (docs/benchmarks.md).
  */
 import { join } from 'node:path';
 import { DEFAULT_ELECTION_CONFIG } from '../src/search/election/index.js';
@@ -121,10 +122,14 @@ const LATENCY_PASSES: readonly (readonly [string, SearchParams])[] = [
   ['search (default pipeline)', {}],
   ['search, BM25 only (no proximity, no RM3)', { feedback: false, proximity: false }],
 ];
+/** The pass of queries new to their coordinator (its caches have not seen them). */
+const NEW_QUERY_PASS = 'search (default pipeline), each query new to its coordinator';
 
 /**
  * Sequential latency of every query (k = 10) after one warm-up pass, per ranking pass, with the
  * node-to-node requests each query caused; then bare `GET /status` round trips for the floor.
+ * First, one pass of the default pipeline with every query sent to a node that has not
+ * coordinated it before: the cost of a query when the coordinator's caches cannot answer it.
  */
 async function measureQueryLatency(
   cluster: BenchSearchCluster,
@@ -133,6 +138,13 @@ async function measureQueryLatency(
 ): Promise<{ latency: Record<string, LatencyResult>; anatomy: Record<string, RouteShare[]> }> {
   const latency: Record<string, LatencyResult> = {};
   const anatomy: Record<string, RouteShare[]> = {};
+  const beforeNew = await clusterRouteCounters(cluster);
+  const fresh = await measureLatency(cluster, queries, {}, 0, 1, 1);
+  anatomy[NEW_QUERY_PASS] = routeShares(
+    beforeNew,
+    await clusterRouteCounters(cluster),
+    queries.length,
+  );
   for (const [label, params] of LATENCY_PASSES) {
     await measureLatency(cluster, queries, params, 1, 0);
     const before = await clusterRouteCounters(cluster);
@@ -140,6 +152,7 @@ async function measureQueryLatency(
     const after = await clusterRouteCounters(cluster);
     anatomy[label] = routeShares(before, after, queries.length * passes);
   }
+  latency[NEW_QUERY_PASS] = fresh;
   latency['GET /status (one HTTP round trip)'] = await measureStatusLatency(
     cluster,
     queries.length,

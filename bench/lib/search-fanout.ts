@@ -1,6 +1,6 @@
 /**
- * Query fan-out through the hypercube (neighbours directly, other nodes through `POST /route`
- * relays; the default) against `--fanout direct` (every node called directly), measured in
+ * Query fan-out through the hypercube (`--fanout hypercube`: neighbours directly, other nodes
+ * through `POST /route` relays) against `--fanout direct` (the default), measured in
  * pairs: two clusters run side by side, and each query goes to one and then the other (the
  * order alternating), so that both see the same machine load.
  */
@@ -42,7 +42,7 @@ export async function compareFanout(
   docs: readonly BenchDocument[],
   queries: readonly CranfieldQuery[],
 ): Promise<FanoutLatency[]> {
-  const hypercube = new BenchSearchCluster(nodes);
+  const hypercube = new BenchSearchCluster(nodes, [], ['--fanout', 'hypercube']);
   const direct = new BenchSearchCluster(nodes, [], ['--fanout', 'direct']);
   const results: FanoutLatency[] = [];
   try {

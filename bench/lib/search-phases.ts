@@ -149,13 +149,18 @@ function summarizeLatency(
   };
 }
 
-/** `warmupPasses` unmeasured passes over the queries, then `passes` measured ones, k = 10. */
+/**
+ * `warmupPasses` unmeasured passes over the queries, then `passes` measured ones, k = 10.
+ * Query i goes to entry node (i + `entryShift`) mod N, so a shift sends every query to a
+ * coordinator that has not run it before (whose caches hold only what other queries left).
+ */
 export async function measureLatency(
   cluster: BenchSearchCluster,
   queries: readonly CranfieldQuery[],
   params: SearchParams,
   warmupPasses: number,
   passes: number,
+  entryShift = 0,
 ): Promise<LatencyResult> {
   const nodes = cluster.running();
   const clientMs: number[] = [];
@@ -166,10 +171,8 @@ export async function measureLatency(
     if (pass === warmupPasses) cpu = cpuWindow(pids);
     for (const [at, query] of queries.entries()) {
       const startedMs = performance.now();
-      const answer = await cluster.search(nodes[at % nodes.length] ?? 0, query.text, {
-        ...params,
-        k: 10,
-      });
+      const entry = nodes[(at + entryShift) % nodes.length] ?? 0;
+      const answer = await cluster.search(entry, query.text, { ...params, k: 10 });
       if (pass < warmupPasses) continue;
       clientMs.push(performance.now() - startedMs);
       serverMs.push(answer.took_ms);

@@ -8,6 +8,7 @@ import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { createInterface } from 'node:readline';
 import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
+import { HttpStatusError } from '../core/errors-http-client.js';
 import { createLogger } from '../core/logger.js';
 import { logEffectiveConfig, stopOnSignals } from '../core/service.js';
 import {
@@ -320,4 +321,44 @@ export function addSearchCommand(program: Command): void {
     .option('--no-proximity', 'no term-proximity scoring')
     .option('--json', 'print the answer as JSON');
   query.action(async (text: string, options: QueryOptions) => runQuery(text, options, query));
+  const remove = search
+    .command('delete')
+    .description('Delete documents from every search node holding them.')
+    .argument(
+      '<doc_ids...>',
+      'ids of the documents (for a DFS file indexed with --index: its path)',
+    )
+    .addOption(registryUrlOption())
+    .addOption(nodeOption());
+  remove.action(async (docIds: string[], options: { registry: string; node?: string }) =>
+    runDelete(docIds, options),
+  );
+}
+
+/** Deletes each document; a missing one is reported, and makes the exit code 1. */
+async function runDelete(
+  docIds: readonly string[],
+  options: { registry: string; node?: string },
+): Promise<void> {
+  const client = new SearchClient({
+    registryUrl: options.registry,
+    timeoutMs: 30_000,
+    ...(options.node === undefined ? {} : { nodeUrl: options.node }),
+  });
+  try {
+    for (const docId of docIds) {
+      try {
+        await client.delete(docId);
+        process.stdout.write(`deleted ${docId}\n`);
+      } catch (error) {
+        const missing = error instanceof HttpStatusError && error.status === 404;
+        process.stderr.write(
+          `tessera search delete: ${missing ? `no document ${docId}` : (error as Error).message}\n`,
+        );
+        process.exitCode = 1;
+      }
+    }
+  } finally {
+    await client.close();
+  }
 }

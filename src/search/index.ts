@@ -8,6 +8,7 @@ export { placeDocument, primaryOwner } from './balancer/index.js';
 export {
   analyzeQuery,
   analyzeTerms,
+  parseLanguage,
   InvertedIndex,
   searchIndex,
   type QueryOptions,

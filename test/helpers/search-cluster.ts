@@ -44,11 +44,17 @@ export interface SearchClusterOptions {
   /** Election heartbeat in seconds (leader timeout is 4x, OK timeout 1x). */
   readonly heartbeatS?: number;
   readonly extraNodeArgs?: readonly string[];
+  /**
+   * An existing registry to register in (e.g. a DFS cluster's, so that both share one); the
+   * cluster then starts no registry of its own and leaves that one running on stop.
+   */
+  readonly registryUrl?: string;
 }
 
 export class SearchCluster {
   readonly dir = tempDir('search');
-  registry!: RunningProcess;
+  /** The registry this cluster started (undefined with `registryUrl`). */
+  registry: RunningProcess | undefined;
   readonly nodes: (RunningProcess | undefined)[] = [];
   readonly http = new HttpClient({
     maxRetries: 0,
@@ -62,17 +68,26 @@ export class SearchCluster {
     return this.options.heartbeatS ?? 0.25;
   }
 
+  /** The URL of the registry the nodes use. */
+  get registryUrl(): string {
+    const url = this.options.registryUrl ?? this.registry?.url;
+    if (url === undefined) throw new Error('the search cluster has not started');
+    return url;
+  }
+
   async start(): Promise<void> {
-    this.registry = await startTessera([
-      'registry',
-      '--port',
-      '0',
-      '--in-memory',
-      '--heartbeat-timeout',
-      '1.2',
-      '--cleanup-interval',
-      '0.2',
-    ]);
+    if (this.options.registryUrl === undefined) {
+      this.registry = await startTessera([
+        'registry',
+        '--port',
+        '0',
+        '--in-memory',
+        '--heartbeat-timeout',
+        '1.2',
+        '--cleanup-interval',
+        '0.2',
+      ]);
+    }
     await Promise.all(Array.from({ length: this.options.nodes }, (_, i) => this.startNode(i)));
     await this.waitForLeader();
   }
@@ -89,7 +104,7 @@ export class SearchCluster {
       '--data-dir',
       join(this.dir.path, `node-${index}`),
       '--registry',
-      this.registry.url,
+      this.registryUrl,
       '--heartbeat-interval',
       '0.3',
       '--election-heartbeat',

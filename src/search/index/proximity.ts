@@ -1,5 +1,4 @@
 import { proximityScore, type Bm25Params } from './scoring.js';
-import { TopK } from './top-k.js';
 
 /**
  * BM25TP, the term-proximity part of the ranking (Büttcher, Clarke & Lushman, SIGIR 2006),
@@ -38,12 +37,47 @@ export function proximityBoundByMatched(
 
 /** The k-th largest of the scores (-Infinity if there are fewer than k). */
 export function kthBestScore(scores: readonly number[], k: number): number {
-  if (scores.length < k || k <= 0) return -Infinity;
-  const best = new TopK(k);
-  for (const score of scores) {
-    if (best.size < k || score > best.worstScore()) best.offer({ doc_id: '', score });
+  return kthLargest(scores, scores.length, k);
+}
+
+/**
+ * The k-th largest of `values[0, count)` (-Infinity if there are fewer than k): a min-heap of
+ * the k largest in a typed array, O(count log k), no allocation per value.
+ */
+export function kthLargest(values: ArrayLike<number>, count: number, k: number): number {
+  if (count < k || k <= 0) return -Infinity;
+  const heap = new Float64Array(k);
+  let size = 0;
+  for (let i = 0; i < count; i += 1) {
+    const value = values[i] as number;
+    if (size < k) {
+      let at = size;
+      size += 1;
+      while (at > 0 && (heap[(at - 1) >> 1] as number) > value) {
+        heap[at] = heap[(at - 1) >> 1] as number;
+        at = (at - 1) >> 1;
+      }
+      heap[at] = value;
+    } else if (value > (heap[0] as number)) {
+      siftDownMin(heap, k, value);
+    }
   }
-  return best.worstScore();
+  return heap[0] as number;
+}
+
+/** Replaces the root of a min-heap of `size` values by `value` and restores the heap. */
+function siftDownMin(heap: Float64Array, size: number, value: number): void {
+  let at = 0;
+  for (;;) {
+    const left = 2 * at + 1;
+    if (left >= size) break;
+    const right = left + 1;
+    const child = right < size && (heap[right] as number) < (heap[left] as number) ? right : left;
+    if ((heap[child] as number) >= value) break;
+    heap[at] = heap[child] as number;
+    at = child;
+  }
+  heap[at] = value;
 }
 
 /**

@@ -64,8 +64,8 @@ export function termVectorsOf(
     Record<string, number>
   >;
   for (const docId of docIds) {
-    const vector = index.termVector(docId);
-    if (vector !== undefined) vectors[docId] = Object.fromEntries(vector);
+    const vector = index.termVectorRecord(docId);
+    if (vector !== undefined) vectors[docId] = vector;
   }
   return vectors;
 }

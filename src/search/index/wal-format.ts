@@ -18,17 +18,21 @@ export type IndexOpInput = { op: 'add'; doc: StoredDocument } | { op: 'delete'; 
 
 const HEADER_BYTES = 8;
 
-/** Encode operations as consecutive log records. */
+/** Encode operations as consecutive log records (one allocation for the whole batch). */
 export function encodeRecords(ops: readonly IndexOp[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const op of ops) {
-    const payload = Buffer.from(JSON.stringify(op), 'utf8');
-    const header = Buffer.allocUnsafe(HEADER_BYTES);
-    header.writeUInt32BE(payload.length, 0);
-    header.writeUInt32BE(crc32(payload), 4);
-    parts.push(header, payload);
+  const payloads = ops.map((op) => JSON.stringify(op));
+  let total = 0;
+  for (const payload of payloads) total += HEADER_BYTES + Buffer.byteLength(payload, 'utf8');
+  const bytes = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (const payload of payloads) {
+    const start = offset + HEADER_BYTES;
+    const length = bytes.write(payload, start, 'utf8');
+    bytes.writeUInt32BE(length, offset);
+    bytes.writeUInt32BE(crc32(bytes.subarray(start, start + length)), offset + 4);
+    offset = start + length;
   }
-  return Buffer.concat(parts);
+  return bytes;
 }
 
 /** What decoding a log segment found. */

@@ -3,6 +3,7 @@
  * --index`): finds a search node through the registry (or takes a fixed URL) and indexes or
  * searches there. Any node answers any request, so a failing node is skipped for the next one.
  */
+import { HttpStatusError } from '../../core/errors-http-client.js';
 import { HttpClient } from '../../core/http-client.js';
 import { DiscoveryClient } from '../../registry/index.js';
 import { SEARCH_NODE_ROLE } from './cluster-view.js';
@@ -12,6 +13,15 @@ export interface SearchDocument {
   doc_id: string;
   content: string;
   metadata?: Record<string, unknown>;
+}
+
+/** A stored document as `GET /doc/{doc_id}` answers it. */
+export interface StoredSearchDocument {
+  doc_id: string;
+  content: string;
+  metadata: Record<string, unknown>;
+  /** The node that answered. */
+  node_id: number;
 }
 
 /** A search result as `GET /search` answers it. */
@@ -91,6 +101,24 @@ export class SearchClient {
   /** Deletes a document from every node holding it. */
   async delete(docId: string): Promise<void> {
     await this.withNode((url) => this.http.deleteJson(`${url}/doc/${encodeURIComponent(docId)}`));
+  }
+
+  /** A stored document, or undefined when the cluster holds none with this id. */
+  async get(docId: string): Promise<StoredSearchDocument | undefined> {
+    try {
+      return await this.withNode((url) =>
+        this.http.getJson<StoredSearchDocument>(`${url}/doc/${encodeURIComponent(docId)}`),
+      );
+    } catch (error) {
+      if (error instanceof HttpStatusError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Whether the registry lists any search node (true with a fixed node URL). */
+  async hasNodes(): Promise<boolean> {
+    if (this.discovery === undefined) return true;
+    return (await this.discovery.servers(SEARCH_NODE_ROLE)).length > 0;
   }
 
   async close(): Promise<void> {

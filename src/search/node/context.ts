@@ -13,12 +13,16 @@ import type { JoinAllocator } from './join.js';
 import type { LocalNode } from './local-node.js';
 import type { Repairer } from './repair.js';
 import type { Router } from './router.js';
+import type { FeedbackCache } from './feedback-cache.js';
+import type { GlobalStatsCache } from './stats-cache.js';
 import type { PeerTransport } from './transport.js';
 
 /** Prometheus metrics of a search node. */
 export interface NodeMetrics {
   readonly searches: Counter<'outcome'>;
   readonly searchSeconds: Histogram;
+  /** Rounds of node-to-node requests of the searches coordinated here, by kind. */
+  readonly searchRounds: Counter<'kind'>;
   readonly documentsWritten: Counter;
 }
 
@@ -35,6 +39,12 @@ export function createNodeMetrics(registry: Registry): NodeMetrics {
       name: 'tessera_search_query_seconds',
       help: 'Latency of searches coordinated by this node.',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    searchRounds: new Counter({
+      name: 'tessera_search_rounds_total',
+      help: 'Fan-out rounds of searches coordinated by this node: scoring (one search request per live node) or stats (a statistics request per live node, for terms not seen before).',
+      labelNames: ['kind'] as const,
       registers: [registry],
     }),
     documentsWritten: new Counter({
@@ -64,6 +74,10 @@ export interface NodeContext {
   readonly router: Router;
   readonly repairer: Repairer;
   readonly joins: JoinAllocator;
+  /** Global statistics seen by this node's coordinators (a checked guess, stats-cache.ts). */
+  readonly statsCache: GlobalStatsCache;
+  /** RM3 expansions computed by this node's coordinators (checked by version, feedback-cache.ts). */
+  readonly feedbackCache: FeedbackCache;
   readonly metrics: NodeMetrics;
   /** Documents per node-to-node write request. */
   readonly chunkDocs: number;

@@ -8,8 +8,10 @@ export {
   type SearchNodeConfig,
   type SearchNodeHandle,
 } from './server.js';
+export { MAX_CONTENT_LENGTH } from './schemas.js';
 export {
   SearchClient,
+  type StoredSearchDocument,
   type SearchClientOptions,
   type SearchDocument,
   type SearchRequestOptions,

@@ -8,17 +8,17 @@
  * coordinator sends with the query — counts it in the statistics and scores it. So each document
  * is counted and returned once, and the cluster ranks exactly as one index would.
  */
-import { placeDocument } from '../balancer/index.js';
+import { randomUUID } from 'node:crypto';
 import {
   termVectorsOf,
   type IndexChange,
   type IndexStore,
   type InvertedIndex,
-  type LocalStats,
   type QueryTerm,
   type SearchOptions,
   type StoredDocument,
 } from '../index/index.js';
+import { PrimaryStats } from './primary-stats.js';
 import type { WireHitType, WireStatsType } from './schemas.js';
 
 /** A local search request (the body of `/internal/search`, parsed). */
@@ -28,12 +28,31 @@ export interface LocalSearchRequest {
   readonly k: number;
   readonly options: Omit<SearchOptions, 'filter'>;
   readonly live: readonly number[];
+  /** Term vectors of this many of the best hits are returned too. */
+  readonly vectors?: number;
+  /** Metadata (and snippets highlighting `terms`) of this many of the best hits are returned too. */
+  readonly details?: {
+    readonly terms: readonly string[];
+    readonly snippets: boolean;
+    readonly hits: number;
+  };
 }
 
 /** A hit's display fields: its metadata and, when asked, a highlighted snippet. */
 export interface HitDetails {
   readonly metadata: Record<string, unknown>;
   readonly snippet?: string;
+}
+
+/** A node's answer to a local search. */
+export interface RemoteSearchReply {
+  readonly hits: WireHitType[];
+  /** The node's index version when it scored: its incarnation and log sequence number. */
+  readonly version: string;
+  /** The node's own statistics for the query terms, taken in the step that scored the hits. */
+  readonly stats: WireStatsType;
+  readonly vectors?: Record<string, Record<string, number>>;
+  readonly details?: Record<string, HitDetails>;
 }
 
 /** What the node needs of its durable store (an `IndexStore`; tests may pass a plain index). */
@@ -48,49 +67,26 @@ export interface NodeFigures {
   readonly primaryTotalLength: number;
 }
 
-/** Remembers which held documents this node is primary for, for one live set at a time. */
-/** A canonical key of a set of live ids. */
-function liveKey(live: readonly number[]): string {
-  return [...new Set(live)].sort((a, b) => a - b).join(',');
-}
-
-class PrimaryCache {
-  private key = '';
-  private readonly primary = new Map<string, boolean>();
-
-  constructor(private readonly self: number) {}
-
-  filter(live: readonly number[], heldCount: number): (docId: string) => boolean {
-    const sorted = [...new Set(live)].sort((a, b) => a - b);
-    const key = sorted.join(',');
-    if (key !== this.key || this.primary.size > 2 * heldCount + 1024) {
-      this.key = key;
-      this.primary.clear();
-    }
-    return (docId) => {
-      let answer = this.primary.get(docId);
-      if (answer === undefined) {
-        answer = sorted.length > 0 && placeDocument(docId, sorted, 1)[0] === this.self;
-        this.primary.set(docId, answer);
-      }
-      return answer;
-    };
-  }
-}
-
 /** The local side of a search node over its durable index. */
 export class LocalNode {
-  private readonly primaries: PrimaryCache;
+  private readonly primaries: PrimaryStats;
   private readonly listeners: ((changes: readonly IndexChange[]) => void)[] = [];
-  /** Grows with every change of the index (keys the statistics cache). */
-  private version = 0;
-  private statsCache: { key: string; stats: LocalStats } | undefined;
 
+  /**
+   * `incarnation` tells this process's index apart from any other one with the same LSN (a
+   * wiped data dir restarts the LSN); by default a random UUID.
+   */
   constructor(
     readonly self: number,
     private readonly store: DocumentStore,
+    private readonly incarnation: string = randomUUID(),
   ) {
-    this.primaries = new PrimaryCache(self);
+    this.primaries = new PrimaryStats(self, store.index);
+  }
+
+  /** The version of the index: it changes with every durable change, and across restarts. */
+  get version(): string {
+    return `${this.incarnation}:${this.store.lsn}`;
   }
 
   /** The in-memory index (read only; change it through this class). */
@@ -110,43 +106,54 @@ export class LocalNode {
 
   /** Whether this node is the primary of `docId` among `live`. */
   primaryFilter(live: readonly number[]): (docId: string) => boolean {
-    return this.primaries.filter(live, this.index.docCount);
+    return this.primaries.filter(live);
   }
 
   /**
-   * Statistics of the documents this node is primary for, for `terms`. The primaries' figures
-   * and the df of every term are computed once per live set and index version (one pass over
-   * the postings), so a query costs a lookup per term, not a pass over the documents.
+   * Statistics of the documents this node is primary for, for `terms`: kept in step with the
+   * index (primary-stats.ts), so this costs a lookup per term.
    */
   stats(terms: readonly string[], live: readonly number[]): WireStatsType {
-    const all = this.primaryStats(live);
-    const df: Record<string, number> = Object.create(null) as Record<string, number>;
-    for (const term of terms) {
-      const count = Object.hasOwn(all.df, term) ? (all.df[term] ?? 0) : 0;
-      if (count > 0) df[term] = count;
-    }
-    return { doc_count: all.docCount, total_length: all.totalLength, df };
+    return this.primaries.stats(terms, live);
   }
 
-  private primaryStats(live: readonly number[]): LocalStats {
-    const key = `${liveKey(live)}#${this.version}`;
-    if (this.statsCache?.key !== key) {
-      this.statsCache = { key, stats: this.index.localStats(undefined, this.primaryFilter(live)) };
-    }
-    return this.statsCache.stats;
-  }
-
-  /** The best `k` of this node's primary documents under the given (global) statistics. */
-  search(request: LocalSearchRequest): WireHitType[] {
+  /**
+   * The best `k` of this node's primary documents under the given (global) statistics, with
+   * this node's own statistics for the query terms taken in the same step (the coordinator
+   * checks its statistics against their sum), and what else was asked for.
+   */
+  search(request: LocalSearchRequest): RemoteSearchReply {
     const stats = {
       docCount: request.stats.doc_count,
       totalLength: request.stats.total_length,
       df: request.stats.df,
     };
-    return this.index.searchLocal(request.query, stats, request.k, {
+    const hits = this.index.searchLocal(request.query, stats, request.k, {
       ...request.options,
-      filter: this.primaryFilter(request.live),
+      mask: this.primaries.mask(request.live),
     });
+    const own = this.stats(
+      request.query.map((term) => term.term),
+      request.live,
+    );
+    const ids = hits.map((hit) => hit.doc_id);
+    return {
+      hits,
+      version: this.version,
+      stats: own,
+      ...(request.vectors === undefined || request.vectors <= 0
+        ? {}
+        : { vectors: this.termVectors(ids.slice(0, request.vectors)) }),
+      ...(request.details === undefined
+        ? {}
+        : {
+            details: this.details(
+              ids.slice(0, request.details.hits),
+              request.details.terms,
+              request.details.snippets,
+            ),
+          }),
+    };
   }
 
   /** Metadata (and snippets highlighting `terms`) of the held documents among `docIds`. */
@@ -200,7 +207,7 @@ export class LocalNode {
 
   /** Document counts and lengths, all held and primaries among `live`. */
   figures(live: readonly number[]): NodeFigures {
-    const primary = this.primaryStats(live);
+    const primary = this.primaries.figures(live);
     return {
       docCount: this.index.docCount,
       termCount: this.index.termCount,
@@ -216,7 +223,6 @@ export class LocalNode {
   }
 
   private emit(changes: readonly IndexChange[]): void {
-    this.version += 1;
     for (const listener of this.listeners) listener(changes);
   }
 }

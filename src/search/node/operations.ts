@@ -17,7 +17,7 @@ import { binaryId, neighbors } from '../hypercube/index.js';
 import { analyzeQuery, parseLanguage, type StoredDocument } from '../index/index.js';
 import type { NodeContext } from './context.js';
 import { coordinateSearch, type NodeCaller, type RemoteSearch } from './coordinator.js';
-import type { HitDetails } from './local-node.js';
+import type { HitDetails, RemoteSearchReply } from './local-node.js';
 import {
   DetailsBody,
   DocIdsBody,
@@ -29,7 +29,6 @@ import {
   type SearchQueryType,
   type StatsBodyType,
   type StatusReplyType,
-  type WireHitType,
   type WireStatsType,
 } from './schemas.js';
 import type { PeerOp } from './transport.js';
@@ -170,7 +169,7 @@ function nodeCaller(ctx: NodeContext): NodeCaller {
     stats: (nodeId, terms, live) =>
       ctx.transport.call<WireStatsType>(nodeId, 'stats', { terms, live }),
     search: async (nodeId, body: RemoteSearch) =>
-      (await ctx.transport.call<{ hits: WireHitType[] }>(nodeId, 'search', { ...body })).hits,
+      ctx.transport.call<RemoteSearchReply>(nodeId, 'search', { ...body }),
     termVectors: async (nodeId, docIds) =>
       (
         await ctx.transport.call<{ vectors: Record<string, Record<string, number>> }>(
@@ -200,26 +199,32 @@ export async function search(ctx: NodeContext, query: SearchQueryType): Promise<
     throw new BadRequestError(`unknown language ${JSON.stringify(query.lang)}; use en or es`);
   const live = ctx.view.liveIds();
   const terms = analyzeQuery(query.q, language).map((term) => term.term);
-  const [outcome, located] = await Promise.all([
-    coordinateSearch(
-      nodeCaller(ctx),
-      live,
-      {
-        text: query.q,
-        k: query.k,
-        offset: query.offset,
-        language,
-        feedback: query.feedback ?? true,
-        snippets: query.snippets ?? true,
-        search: {
-          ...(query.scoring === undefined ? {} : { scoring: query.scoring }),
-          ...(query.proximity === undefined ? {} : { proximity: query.proximity }),
-        },
+  // Locate only matters when a node this one knows of is not live: it may hold query terms.
+  const missingKnown = ctx.view.knownIds().some((id) => !live.includes(id));
+  const locating = missingKnown ? ctx.balancer.locate(terms) : undefined;
+  const outcome = await coordinateSearch(
+    nodeCaller(ctx),
+    live,
+    {
+      text: query.q,
+      k: query.k,
+      offset: query.offset,
+      language,
+      feedback: query.feedback ?? true,
+      snippets: query.snippets ?? true,
+      search: {
+        ...(query.scoring === undefined ? {} : { scoring: query.scoring }),
+        ...(query.proximity === undefined ? {} : { proximity: query.proximity }),
       },
-      { onNodeFailed: (nodeId) => ctx.view.suspect(nodeId) },
-    ),
-    ctx.balancer.locate(terms),
-  ]);
+    },
+    {
+      onNodeFailed: (nodeId) => ctx.view.suspect(nodeId),
+      statsCache: ctx.statsCache,
+      feedbackCache: ctx.feedbackCache,
+    },
+  );
+  const located =
+    (await locating) ?? (outcome.failed.length > 0 ? await ctx.balancer.locate(terms) : undefined);
   // Documents may be missing when k nodes that hold query terms are down (or a node failed in
   // the last attempt): fewer than k down holders always leave a copy of every document.
   const down = new Set(outcome.failed);
@@ -228,6 +233,9 @@ export async function search(ctx: NodeContext, query: SearchQueryType): Promise<
   const tookMs = performance.now() - started;
   ctx.metrics.searches.inc({ outcome: partial ? 'partial' : 'complete' });
   ctx.metrics.searchSeconds.observe(tookMs / 1000);
+  ctx.metrics.searchRounds.inc({ kind: 'scoring' }, outcome.rounds.scoring);
+  if (outcome.rounds.stats > 0)
+    ctx.metrics.searchRounds.inc({ kind: 'stats' }, outcome.rounds.stats);
   return {
     query: query.q,
     total: outcome.hits.length,
@@ -250,16 +258,8 @@ export function localStats(ctx: NodeContext, body: StatsBodyType): WireStatsType
 }
 
 /** This node's local search for a coordinator (body of `/internal/search`). */
-export function localSearch(ctx: NodeContext, body: SearchBodyType): { hits: WireHitType[] } {
-  return {
-    hits: ctx.local.search({
-      query: body.query,
-      stats: body.stats,
-      k: body.k,
-      options: body.options,
-      live: body.live,
-    }),
-  };
+export function localSearch(ctx: NodeContext, body: SearchBodyType): RemoteSearchReply {
+  return ctx.local.search(body);
 }
 
 /** Term vectors of held documents (body of `/internal/term-vectors`). */

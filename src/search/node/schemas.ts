@@ -14,6 +14,8 @@ export const MAX_CONTENT_LENGTH = 4 * 1024 * 1024;
 export const MAX_DOC_ID_LENGTH = 512;
 /** Most terms a node-to-node statistics or search request carries. */
 export const MAX_QUERY_TERMS = 1024;
+/** Most term vectors one local search returns with its hits. */
+export const MAX_INLINE_VECTORS = 100;
 /** Largest `k + offset` of a search. */
 export const MAX_SEARCH_DEPTH = 10_000;
 /** Largest node id of any cube (30 bits). */
@@ -243,6 +245,27 @@ export const SearchBody = Type.Object(
       { additionalProperties: false },
     ),
     live: LiveIds,
+    vectors: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_INLINE_VECTORS,
+        description: 'Also return the term vectors of this many of the best hits (RM3).',
+      }),
+    ),
+    details: Type.Optional(
+      Type.Object(
+        {
+          terms: Type.Array(TermSchema, { maxItems: MAX_QUERY_TERMS }),
+          snippets: Type.Boolean(),
+          hits: Type.Integer({ minimum: 0, maximum: MAX_SEARCH_DEPTH }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Also return the metadata (and snippets highlighting terms) of this many of the best hits.',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -252,7 +275,22 @@ export type SearchBodyType = Static<typeof SearchBody>;
 export const WireHit = Type.Object({ doc_id: Type.String(), score: Type.Number() });
 export type WireHitType = Static<typeof WireHit>;
 
-export const SearchLocalReply = Type.Object({ hits: Type.Array(WireHit) });
+const TermVectors = Type.Record(Type.String(), Type.Record(Type.String(), Type.Integer()));
+const Details = Type.Record(
+  Type.String(),
+  Type.Object({
+    metadata: Type.Record(Type.String(), Type.Unknown()),
+    snippet: Type.Optional(Type.String()),
+  }),
+);
+
+export const SearchLocalReply = Type.Object({
+  hits: Type.Array(WireHit),
+  version: Type.String({ description: 'The index version that scored: incarnation:LSN.' }),
+  stats: WireStats,
+  vectors: Type.Optional(TermVectors),
+  details: Type.Optional(Details),
+});
 
 export const DocIdsBody = Type.Object(
   { doc_ids: Type.Array(DocIdSchema, { maxItems: MAX_BATCH_DOCS }) },
@@ -269,19 +307,9 @@ export const DetailsBody = Type.Object(
 );
 export type DetailsBodyType = Static<typeof DetailsBody>;
 
-export const DetailsReply = Type.Object({
-  details: Type.Record(
-    Type.String(),
-    Type.Object({
-      metadata: Type.Record(Type.String(), Type.Unknown()),
-      snippet: Type.Optional(Type.String()),
-    }),
-  ),
-});
+export const DetailsReply = Type.Object({ details: Details });
 
-export const TermVectorsReply = Type.Object({
-  vectors: Type.Record(Type.String(), Type.Record(Type.String(), Type.Integer())),
-});
+export const TermVectorsReply = Type.Object({ vectors: TermVectors });
 
 export const HaveReply = Type.Object({ missing: Type.Array(Type.String()) });
 

@@ -43,6 +43,8 @@ import { LocalNode } from './local-node.js';
 import { deliverPayload, runLocalOp } from './operations.js';
 import { Repairer } from './repair.js';
 import { Router } from './router.js';
+import { FeedbackCache } from './feedback-cache.js';
+import { GlobalStatsCache } from './stats-cache.js';
 import { registerPublicRoutes } from './routes.js';
 import { PeerTransport, type FanoutMode } from './transport.js';
 
@@ -140,10 +142,10 @@ export const searchNodeConfigSchema = {
   fanout: option.choice<FanoutMode>({
     flag: 'fanout',
     env: ['TESSERA_SEARCH_FANOUT'],
-    defaultValue: 'hypercube',
+    defaultValue: 'direct',
     choices: ['hypercube', 'direct'] as const,
     description:
-      'Query fan-out: neighbours directly and the rest through hypercube routing, or all directly.',
+      'Query fan-out: every node directly, or neighbours directly and the rest through hypercube routing.',
   }),
   queryTimeoutMs: option.durationMs({
     flag: 'query-timeout',
@@ -477,6 +479,8 @@ function buildContext(config: SearchNodeConfig, parts: Parts): NodeContext {
     router,
     repairer,
     joins: new JoinAllocator(config.dimensions, Math.max(10_000, config.heartbeatIntervalMs * 3)),
+    statsCache: new GlobalStatsCache(),
+    feedbackCache: new FeedbackCache(),
     metrics: createNodeMetrics(parts.registry),
     chunkDocs,
     writeTimeoutMs: 60_000,

@@ -1,12 +1,14 @@
 /**
  * How a node reaches another one (DESIGN.md rule 4: always through the core HTTP client).
  *
- * Query fan-out (statistics, local search, term vectors, result details) follows the seed's "Flujo 2": a node
- * that is a hypercube neighbour of this one is called directly (`POST /internal/...`); any
- * other node is reached through the routing layer (`POST /route` hop by hop, the payload
- * delivered at the destination). If routing finds no live route although the registry lists
- * the destination, the call goes directly over HTTP, the only way left to reach it
- * (docs/search-overlay.md, "Small clusters"). With `fanout: 'direct'` every call is direct.
+ * Query fan-out (statistics, local search, term vectors, result details) is direct by default
+ * (`fanout: 'direct'`: `POST /internal/...` to every node; one HTTP hop per call, which is what
+ * a query's latency is made of). With `fanout: 'hypercube'`, the seed's "Flujo 2": a node that
+ * is a hypercube neighbour of this one is called directly, any other node through the routing
+ * layer (`POST /route` hop by hop, the payload delivered at the destination); if routing finds
+ * no live route although the registry lists the destination, the call goes directly over HTTP,
+ * the only way left to reach it (docs/search-overlay.md, "Small clusters"). The answers are the
+ * same either way.
  *
  * Writes, reads of a document, repair and control traffic (election, balancer) are direct.
  */
@@ -61,6 +63,9 @@ export class PeerTransport {
     const { self, fanout } = this.options;
     if (nodeId === self) {
       this.counters.local += 1;
+      // Let the calls to the other nodes of the same fan-out go out first: their work then
+      // overlaps this node's own.
+      await new Promise((resolve) => setImmediate(resolve));
       return (await this.options.local(op, body)) as T;
     }
     if (fanout === 'direct' || areNeighbors(self, nodeId)) {

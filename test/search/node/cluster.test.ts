@@ -287,7 +287,7 @@ describe('a 4-node search cluster (real processes)', () => {
         join(input, 'notes'),
         join(input, 'docs.jsonl'),
         '--registry',
-        cluster.registry.url,
+        cluster.registryUrl,
         '--json',
       ]),
     ) as { indexed: number; skipped: number };
@@ -304,7 +304,7 @@ describe('a 4-node search cluster (real processes)', () => {
         '3',
         '--json',
         '--registry',
-        cluster.registry.url,
+        cluster.registryUrl,
       ]),
     ) as SearchAnswer;
     assert.equal(answer.results[0]?.doc_id, 'cli-1');

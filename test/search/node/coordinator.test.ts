@@ -146,7 +146,7 @@ describe('distributed search over replicated nodes', () => {
     for (const [dead, phase] of [
       [1, undefined],
       [3, 'search'],
-      [0, 'term_vectors'],
+      [0, 'stats'],
     ] as const) {
       for (const text of corpus.queries.slice(0, 30)) {
         const q = query(text);
