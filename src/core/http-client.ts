@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
@@ -24,6 +25,7 @@ import {
   type TransportFault,
 } from './errors-http-client.js';
 import { systemRandom, type Random } from './random.js';
+import { processClientSecurity, type ClientSecurity } from './security-context.js';
 
 /**
  * The resilient HTTP client: the one way a Tessera service talks to another (DESIGN.md rule 4),
@@ -129,13 +131,18 @@ export interface HttpClientOptions {
   readonly sleep?: Sleep;
   /** Called when a peer's breaker changes state, e.g. to log it. Default: nothing. */
   readonly onBreakerTransition?: (peer: string, from: CircuitState, to: CircuitState) => void;
+  /**
+   * Token and TLS settings (docs/security.md); null sends no token and trusts the system CAs.
+   * Default: what this process installed, else `TESSERA_TOKEN` / `TESSERA_TLS_*`, else none.
+   */
+  readonly security?: ClientSecurity | null;
 }
 
 /** The resolved settings of a client: the part of `HttpClientOptions` that is plain values. */
 export type HttpClientSettings = Readonly<
   Required<Omit<HttpClientOptions, 'backoff' | 'breaker' | Injected>>
 >;
-type Injected = 'registry' | 'clock' | 'random' | 'sleep' | 'onBreakerTransition';
+type Injected = 'registry' | 'clock' | 'random' | 'sleep' | 'onBreakerTransition' | 'security';
 
 /** The defaults of `HttpClientOptions`. */
 export const defaultHttpClientOptions: HttpClientSettings = Object.freeze({
@@ -180,6 +187,7 @@ export class HttpClient {
   private readonly random: Random;
   private readonly sleep: Sleep;
   private readonly metrics: ClientMetrics | undefined;
+  private readonly security: ClientSecurity | undefined;
   private readonly metricsSource = (): BreakerSnapshot[] => this.breakers();
 
   constructor(private readonly options: HttpClientOptions = {}) {
@@ -188,10 +196,12 @@ export class HttpClient {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? systemRandom;
     this.sleep = options.sleep ?? defaultSleep;
+    this.security =
+      options.security === undefined ? processClientSecurity() : (options.security ?? undefined);
     this.agent = new Agent({
       connections: this.settings.connectionsPerOrigin,
       keepAliveTimeout: this.settings.keepAliveTimeoutMs,
-      connect: { timeout: this.settings.connectTimeoutMs },
+      connect: { timeout: this.settings.connectTimeoutMs, ...tlsConnectOptions(this.security) },
     });
     this.metrics = options.registry ? clientMetrics(options.registry) : undefined;
     this.metrics?.sources.add(this.metricsSource);
@@ -325,11 +335,17 @@ export class HttpClient {
   private async attempt<T>(call: Call, consume: Consume<T>, isLast: boolean): Promise<Attempt<T>> {
     let status: number | undefined;
     try {
+      const tokenSource = this.security?.authorization;
+      const authorization = tokenSource === undefined ? undefined : await tokenSource();
       const response = await this.agent.request({
         origin: call.target.origin,
         path: `${call.target.pathname}${call.target.search}`,
         method: call.method,
-        headers: mergeHeaders(this.settings.headers, call.options.headers),
+        headers: mergeHeaders(
+          this.settings.headers,
+          authorization === undefined ? undefined : { authorization },
+          call.options.headers,
+        ),
         body: materialize(call.options.body),
         signal: call.options.signal ?? null,
         headersTimeout: call.timeoutMs,
@@ -366,6 +382,9 @@ export class HttpClient {
 
   private prepare(url: string | URL, options: RequestOptions): Call {
     const target = new URL(url);
+    // In a TLS cluster every peer speaks TLS: no request leaves in plaintext.
+    if (this.security?.httpsOnly === true && target.protocol === 'http:')
+      target.protocol = 'https:';
     assert.ok(
       target.protocol === 'http:' || target.protocol === 'https:',
       `not an HTTP URL: ${target.href}`,
@@ -397,6 +416,17 @@ export class HttpClient {
   private countOutcome(call: Call, outcome: string): void {
     this.metrics?.requests.inc({ peer: call.request.peer, outcome });
   }
+}
+
+/** undici connect options for TLS peers: the cluster CA (beside the system ones), the client cert. */
+function tlsConnectOptions(security: ClientSecurity | undefined): Record<string, unknown> {
+  if (security === undefined) return {};
+  return {
+    ...(security.ca === undefined ? {} : { ca: [...rootCertificates, security.ca.toString()] }),
+    ...(security.cert === undefined || security.key === undefined
+      ? {}
+      : { cert: security.cert, key: security.key }),
+  };
 }
 
 function retryable(call: Call, fault: TransportFault): boolean {

@@ -9,10 +9,19 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
 } from 'fastify';
+import { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { HttpClientError } from './errors-http-client.js';
 import { problemFor, TesseraError, type ErrorCode } from './errors.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
+import {
+  processServerSecurity,
+  type Principal,
+  type RequestAuthorizer,
+  type RouteAccess,
+  type ServerSecurity,
+  type ServerTlsSettings,
+} from './security-context.js';
 import { TESSERA_VERSION } from './version.js';
 
 /** A Fastify instance whose routes are typed by their TypeBox schemas. */
@@ -36,6 +45,8 @@ export interface HttpServerOptions {
   readonly metrics?: ServiceMetrics;
   /** Time allowed to receive a whole request (default 60 s; slow clients are cut off). */
   readonly requestTimeoutMs?: number;
+  /** Token checks and TLS (docs/security.md). Default: what this process installed, or none. */
+  readonly security?: ServerSecurity;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -48,7 +59,9 @@ export { TESSERA_VERSION } from './version.js';
  * document at `/openapi.json` and a docs page at `/docs`. Register routes after awaiting it.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpApp> {
+  const security = options.security ?? processServerSecurity();
   const app = Fastify({
+    ...httpsOption(security.tls),
     loggerInstance: options.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
@@ -70,6 +83,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.decorate('metrics', metrics);
 
   installErrorHandling(app, options.logger);
+  app.decorateRequest('principal', null);
+  if (security.authorizer) installAuthorization(app, security.authorizer);
   installEarlyBodyLimit(app);
   installRequestMetrics(app, metrics);
   await app.register(swagger, {
@@ -145,6 +160,57 @@ function installErrorHandling(app: HttpApp, logger: Logger): void {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`),
   );
+}
+
+/**
+ * Node's TLS server options for Fastify's `https`. The type of the instance stays `HttpApp`:
+ * an HTTPS server has the same API where we use it (listen, address, close).
+ */
+function httpsOption(tls: ServerTlsSettings | undefined): { https?: Record<string, unknown> } {
+  if (tls === undefined) return {};
+  return {
+    https: {
+      key: tls.key,
+      cert: tls.cert,
+      ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+      requestCert: tls.requireClientCert,
+      rejectUnauthorized: tls.requireClientCert,
+      minVersion: 'TLSv1.2',
+    },
+  };
+}
+
+/**
+ * The one authentication and authorization hook (docs/security.md): every request but
+ * `GET /health` is checked by the authorizer before its body is read; a refusal answers 401
+ * (no, invalid or expired token) or 403 (a valid token without the needed role) as
+ * problem+json. The caller, when known, is `request.principal` for the handlers.
+ */
+function installAuthorization(app: HttpApp, authorizer: RequestAuthorizer): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route === '/health') return undefined;
+    const decision = await authorizer.authorize({
+      method: request.method,
+      route,
+      headers: request.headers,
+      params: request.params as Record<string, unknown>,
+      access: request.routeOptions.config.access ?? {},
+    });
+    if (decision.ok) {
+      request.principal = decision.principal;
+      return undefined;
+    }
+    // A refused upload is not read: close the connection rather than drain its body.
+    if (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'])
+      void reply.header('connection', 'close');
+    if (decision.status === 401) void reply.header('www-authenticate', 'Bearer realm="tessera"');
+    return sendProblem(
+      reply,
+      decision.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN',
+      decision.detail,
+    );
+  });
 }
 
 /** Maps Fastify's own client errors (bad JSON, too large, ...) onto the catalog. */
@@ -275,11 +341,20 @@ export async function listen(app: HttpApp, host: string, port: number): Promise<
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
+  const scheme = (app.server as unknown) instanceof TlsServer ? 'https' : 'http';
+  return `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: ServiceMetrics;
+  }
+  interface FastifyRequest {
+    /** Who sent the request (from a verified token); null when auth is off or not needed. */
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route (docs/security.md); default by method and the route table. */
+    access?: RouteAccess;
   }
 }

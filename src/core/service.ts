@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { option, type ConfigSchema, type ResolvedConfig } from './config.js';
+import { applyServiceSecurity, securityServiceOptions } from '../security/service-security.js';
+import { ConfigError, option, type ConfigSchema, type ResolvedConfig } from './config.js';
 
 /** A started service, as seen by the CLI and by tests that run services in-process. */
 export interface ServiceHandle {
@@ -51,6 +52,8 @@ export function commonServiceOptions(service: {
       choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
       description: 'Log verbosity.',
     }),
+    // Token checks and TLS (docs/security.md); all off by default.
+    ...securityServiceOptions(),
   } satisfies ConfigSchema;
 }
 
@@ -79,12 +82,36 @@ export function registeredServiceOptions() {
   } satisfies ConfigSchema;
 }
 
-/** Logs the effective configuration, with where each value came from. */
+/**
+ * Logs the effective configuration, with where each value came from, and applies its
+ * process-wide part: the security options of `commonServiceOptions` (token checks, service
+ * tokens, TLS; docs/security.md). Every service command calls this once, before it starts its
+ * service. Security options that do not fit together end the process (exit code 2).
+ */
 export function logEffectiveConfig<S extends ConfigSchema>(
   logger: Logger,
   resolved: ResolvedConfig<S>,
 ): void {
   logger.info({ config: resolved.values, sources: resolved.sources }, 'effective configuration');
+  const values: Record<string, unknown> = resolved.values;
+  if (typeof values['auth'] !== 'boolean' || typeof values['tlsClientAuth'] !== 'boolean') return;
+  const service: unknown = logger.bindings()['service'];
+  let applied: ReturnType<typeof applyServiceSecurity>;
+  try {
+    applied = applyServiceSecurity(
+      typeof service === 'string' ? service : 'tessera',
+      values as Parameters<typeof applyServiceSecurity>[1],
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // A start-up mistake of the operator: say what is wrong, without a stack trace.
+    logger.fatal(error.message);
+    process.stderr.write(`tessera: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (applied.auth || applied.serviceTokens || applied.tls) {
+    logger.info({ security: applied }, 'security settings applied');
+  }
 }
 
 /**

@@ -3,6 +3,14 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { HttpClient } from '../../core/http-client.js';
 import type { ReplicaInfo } from '../meta/types.js';
 
+/** The header carrying the master's chunk token to a datanode (clusters with --auth). */
+export const CHUNK_TOKEN_HEADER = 'x-tessera-chunk-token';
+
+/** The chunk token header, when the master gave a token. */
+function tokenHeader(token: string | undefined): Record<string, string> {
+  return token === undefined ? {} : { [CHUNK_TOKEN_HEADER]: token };
+}
+
 /** One upload target's outcome. */
 export interface TargetResult {
   readonly nodeId: string;
@@ -24,12 +32,13 @@ export async function uploadChunkToTargets(
   source: Readable,
   targets: readonly { node_id: string; url: string }[],
   onBytes: (bytes: number) => void,
+  token?: string,
 ): Promise<{ checksum: string; results: TargetResult[] }> {
   const hash = createHash('sha256');
   const pipes = targets.map(() => new PassThrough({ highWaterMark: 1024 * 1024 }));
   const alive = new Set(pipes);
   const sends = targets.map((target, index) =>
-    sendToTarget(http, chunkId, size, target, pipes[index] as PassThrough).finally(() =>
+    sendToTarget(http, chunkId, size, target, pipes[index] as PassThrough, token).finally(() =>
       alive.delete(pipes[index] as PassThrough),
     ),
   );
@@ -86,12 +95,17 @@ async function sendToTarget(
   size: number,
   target: { node_id: string; url: string },
   body: PassThrough,
+  token: string | undefined,
 ): Promise<TargetResult> {
   try {
     const response = await http.request(`${target.url}/api/v1/chunks/${chunkId}`, {
       method: 'PUT',
       body,
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(size),
+        ...tokenHeader(token),
+      },
       timeoutMs: 120_000,
     });
     const text = await response.body.text();
@@ -136,7 +150,14 @@ export function readOrder(replicas: readonly ReplicaInfo[], random: () => number
  */
 export async function readChunkVerified(
   http: HttpClient,
-  chunk: { chunk_id: string; size: number; checksum: string; replicas: readonly ReplicaInfo[] },
+  chunk: {
+    chunk_id: string;
+    size: number;
+    checksum: string;
+    replicas: readonly ReplicaInfo[];
+    /** The master's read token for this chunk (clusters with --auth). */
+    token?: string;
+  },
   sink: (piece: Buffer) => Promise<void> | void,
   options: { start?: number; end?: number; random?: () => number } = {},
 ): Promise<void> {
@@ -152,7 +173,7 @@ export async function readChunkVerified(
       const range =
         position === 0 && end === chunk.size ? undefined : `bytes=${position}-${end - 1}`;
       const response = await http.request(`${replica.url}/api/v1/chunks/${chunk.chunk_id}`, {
-        ...(range ? { headers: { range } } : {}),
+        headers: { ...(range ? { range } : {}), ...tokenHeader(chunk.token) },
         timeoutMs: 60_000,
         maxRetries: 1,
       });

@@ -30,6 +30,10 @@ export interface PutOptions {
   readonly overwrite?: boolean;
   /** Called with the number of new bytes sent (once per byte of the file, not per replica). */
   readonly onProgress?: (bytes: number) => void;
+  /** ACL mode bits of the new file, e.g. 0o600 (clusters with --auth; default 0o644). */
+  readonly mode?: number;
+  /** ACL group of the new file (default: the uploader's first group). */
+  readonly group?: string;
 }
 
 export interface GetOptions {
@@ -47,6 +51,8 @@ interface UploadPlan {
     offset: number;
     size: number;
     targets: { node_id: string; url: string }[];
+    /** The master's write token for this chunk (clusters with --auth). */
+    token?: string;
   }[];
 }
 
@@ -124,6 +130,8 @@ export class DfsClient {
       ...(options.chunkSize === undefined ? {} : { chunk_size: options.chunkSize }),
       ...(options.overwrite === undefined ? {} : { overwrite: options.overwrite }),
       ...(this.options.clientId === undefined ? {} : { client_id: this.options.clientId }),
+      ...(options.mode === undefined ? {} : { mode: options.mode }),
+      ...(options.group === undefined ? {} : { group: options.group }),
     });
     try {
       const confirmed = await this.uploadChunks(
@@ -209,6 +217,7 @@ export class DfsClient {
         (bytes) => {
           if (!reported) onProgress(bytes);
         },
+        chunk.token,
       );
       reported = true;
       checksum = sent.checksum;

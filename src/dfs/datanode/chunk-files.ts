@@ -8,6 +8,14 @@ import { constants as fsConstants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { crc32 } from 'node:zlib';
+import {
+  formatEncryptionLine,
+  parseEncryptionLine,
+  SegmentAuthError,
+  type ChunkDecryptor,
+  type ChunkEncryption,
+  type ChunkEncryptor,
+} from '../../security/encryption.js';
 
 /** Bytes covered by one CRC-32 in the `.checksum` file of new chunks. */
 export const CHECKSUM_BLOCK_BYTES = 64 * 1024;
@@ -22,30 +30,38 @@ export interface ChecksumFile {
   readonly blockBytes: number;
   /** CRC-32 of each block, in order. */
   readonly blockCrcs: readonly number[];
+  /** How the `.chunk` file is encrypted (`--encrypt`); absent for a plaintext chunk. */
+  readonly encryption?: ChunkEncryption;
 }
 
 /**
  * The `.checksum` file: line 1 the SHA-256 (the seed's whole file), line 2
- * `tessera-chunk v1 size=<bytes> block=<bytes>`, line 3 `crc32` and one 8-digit hex CRC per block.
+ * `tessera-chunk v1 size=<bytes> block=<bytes>`, line 3 `crc32` and one 8-digit hex CRC per block,
+ * and for an encrypted chunk line 4 `aes-256-gcm key=<id> salt=<hex> segment=<bytes>`. Sizes and
+ * checksums are of the plaintext.
  */
 export function formatChecksumFile(sum: ChecksumFile): string {
   const crcs = sum.blockCrcs.map((c) => ` ${c.toString(16).padStart(8, '0')}`).join('');
-  return `${sum.sha256}\ntessera-chunk v1 size=${sum.size} block=${sum.blockBytes}\ncrc32${crcs}\n`;
+  const encryption = sum.encryption ? `${formatEncryptionLine(sum.encryption)}\n` : '';
+  return `${sum.sha256}\ntessera-chunk v1 size=${sum.size} block=${sum.blockBytes}\ncrc32${crcs}\n${encryption}`;
 }
 
 /** Parses a `.checksum` file; null if it is malformed or inconsistent. */
 export function parseChecksumFile(text: string): ChecksumFile | null {
-  const [shaLine, header, crcLine, rest] = text.split('\n');
+  const [shaLine, header, crcLine, ...more] = text.split('\n');
   const head = /^tessera-chunk v1 size=(\d+) block=(\d+)$/.exec(header ?? '');
   if (shaLine === undefined || !SHA256_PATTERN.test(shaLine) || head === null) return null;
-  if (rest !== '' || crcLine === undefined) return null;
+  const encryption = more.length === 2 ? parseEncryptionLine(more[0] ?? '') : undefined;
+  if (more.at(-1) !== '' || more.length > 2 || encryption === null) return null;
+  if (crcLine === undefined) return null;
   const size = Number(head[1]);
   const blockBytes = Number(head[2]);
   const tokens = crcLine.split(' ');
   if (tokens.shift() !== 'crc32' || blockBytes <= 0 || !Number.isSafeInteger(size)) return null;
   if (tokens.length !== Math.ceil(size / blockBytes)) return null;
   if (!tokens.every((t) => /^[0-9a-f]{8}$/.test(t))) return null;
-  return { sha256: shaLine, size, blockBytes, blockCrcs: tokens.map((t) => parseInt(t, 16)) };
+  const blockCrcs = tokens.map((t) => parseInt(t, 16));
+  return { sha256: shaLine, size, blockBytes, blockCrcs, ...(encryption ? { encryption } : {}) };
 }
 
 /** What a read checks: block CRCs (ranges), the SHA-256 (whole chunks), or both (scrubbing). */
@@ -96,10 +112,12 @@ export class HashingFileWriter extends Writable {
   private blockCrc = 0;
   private blockFill = 0;
 
+  /** `encryptor` seals what is written (`--encrypt`); the hashes stay over the plaintext. */
   constructor(
     private readonly fh: FileHandle,
     private readonly sizeLimit: number,
     private readonly tooLarge: () => Error,
+    private readonly encryptor?: ChunkEncryptor,
   ) {
     super({ highWaterMark: 1024 * 1024 });
   }
@@ -112,18 +130,24 @@ export class HashingFileWriter extends Writable {
       callback(error as Error);
       return;
     }
-    writeAll(this.fh, buffers).then(() => callback(), callback);
+    const out = this.encryptor ? this.encryptor.push(buffers) : buffers;
+    writeAll(this.fh, out).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.fh.sync().then(() => callback(), callback);
+    const tail = this.encryptor?.finish() ?? [];
+    writeAll(this.fh, tail)
+      .then(() => this.fh.sync())
+      .then(() => callback(), callback);
   }
 
   /** The checksum file contents of everything written. */
   summary(): ChecksumFile {
     const blockCrcs = this.blockFill > 0 ? [...this.crcs, this.blockCrc] : [...this.crcs];
     const sha256 = this.sha.digest('hex');
-    return { sha256, size: this.size, blockBytes: CHECKSUM_BLOCK_BYTES, blockCrcs };
+    const encryption = this.encryptor?.info;
+    const sum = { sha256, size: this.size, blockBytes: CHECKSUM_BLOCK_BYTES, blockCrcs };
+    return encryption === undefined ? sum : { ...sum, encryption };
   }
 
   private absorb(buf: Buffer): void {
@@ -179,10 +203,15 @@ export class VerifiedChunkReader extends Readable {
     private readonly end: number,
     private readonly corrupt: (reason: string) => Error,
     wholeChunkMode: VerifyMode,
+    private readonly decryptor?: ChunkDecryptor,
   ) {
     super({ highWaterMark: READ_BYTES });
-    const firstBlock = Math.floor(start / sum.blockBytes);
-    this.position = firstBlock * sum.blockBytes;
+    // Reads start on a block boundary; on a segment boundary for an encrypted chunk, so that
+    // each read decrypts whole segments once (segments are whole numbers of blocks).
+    const segment = sum.encryption?.segmentBytes ?? sum.blockBytes;
+    const align = segment % sum.blockBytes === 0 ? segment : sum.blockBytes;
+    this.position = Math.floor(start / align) * align;
+    const firstBlock = this.position / sum.blockBytes;
     const lastBlock = Math.floor(end / sum.blockBytes);
     this.stopAt = Math.min(sum.size, (lastBlock + 1) * sum.blockBytes);
     const whole = start === 0 && end === sum.size - 1;
@@ -223,10 +252,8 @@ export class VerifiedChunkReader extends Readable {
   /** Reads one segment at `position`; a short read means the file shrank (corrupt). */
   private fetch(position: number): Promise<Buffer> {
     const length = Math.min(READ_BYTES, this.stopAt - position);
-    const buf = Buffer.allocUnsafe(length);
-    const read = this.fh.read(buf, 0, length, position).then(({ bytesRead }) => {
-      if (bytesRead !== length) throw this.corrupt('file shorter than its checksum says');
-      return buf;
+    const read = readPlain(this.fh, position, length, this.decryptor).catch((error: unknown) => {
+      throw error instanceof SegmentAuthError ? this.corrupt(error.message) : error;
     });
     read.catch(() => undefined); // a prefetch abandoned by destroy() must not be unhandled
     return read;
@@ -267,18 +294,42 @@ export async function unlessMissing<T>(action: () => Promise<T>, fallback: T): P
   }
 }
 
+/**
+ * Plaintext bytes [position, position + length) of a chunk file, decrypting with `decryptor`
+ * when the chunk is encrypted. Throws when the file is shorter or a segment fails its tag.
+ */
+export async function readPlain(
+  fh: FileHandle,
+  position: number,
+  length: number,
+  decryptor?: ChunkDecryptor,
+  scratch?: Buffer,
+): Promise<Buffer> {
+  if (decryptor) return decryptor.read(fh, position, length);
+  const buf = scratch ? scratch.subarray(0, length) : Buffer.allocUnsafe(length);
+  const { bytesRead } = await fh.read(buf, 0, length, position);
+  if (bytesRead !== length) throw new SegmentAuthError('file shorter than its checksum says');
+  return buf;
+}
+
 /** Reads the whole file block-aligned, checking CRCs and the SHA-256; true if all match. */
 export async function checkWholeFile(
   fh: FileHandle,
   sum: ChecksumFile,
   onRead?: (bytes: number) => Promise<void>,
+  decryptor?: ChunkDecryptor,
 ): Promise<boolean> {
   const verifier = new BlockVerifier(sum, 0, 'both');
-  const buf = Buffer.allocUnsafe(READ_BYTES);
+  const scratch = decryptor ? undefined : Buffer.allocUnsafe(READ_BYTES);
   for (let position = 0; position < sum.size; position += READ_BYTES) {
     const length = Math.min(READ_BYTES, sum.size - position);
-    const { bytesRead } = await fh.read(buf, 0, length, position);
-    if (bytesRead !== length || verifier.check(buf.subarray(0, length)) !== null) return false;
+    const buf = await readPlain(fh, position, length, decryptor, scratch).catch(
+      (error: unknown) => {
+        if (error instanceof SegmentAuthError) return null;
+        throw error;
+      },
+    );
+    if (buf === null || verifier.check(buf) !== null) return false;
     await onRead?.(length);
   }
   return verifier.finish() === null;

@@ -36,6 +36,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TesseraError } from '../../core/errors.js';
+import {
+  ChunkDecryptor,
+  ChunkEncryptor,
+  encryptedSize,
+  type KeyRing,
+} from '../../security/encryption.js';
 import { isValidChunkId, type ChunkId } from '../meta/types.js';
 import {
   checkWholeFile,
@@ -111,6 +117,17 @@ export class ChunkTooLargeError extends TesseraError {
   }
 }
 
+/** The chunk is encrypted with a key this datanode was not given (503): a setup problem. */
+export class ChunkKeyUnavailableError extends TesseraError {
+  constructor(chunkId: ChunkId, keyId: string) {
+    super(
+      'UNAVAILABLE',
+      `chunk ${chunkId} is encrypted with key ${JSON.stringify(keyId)}, which is not in this datanode's --key-file`,
+      { extensions: { chunkId, keyId } },
+    );
+  }
+}
+
 /** The requested byte range starts beyond the chunk (416); `size` is for `Content-Range`. */
 export class ChunkRangeError extends TesseraError {
   constructor(
@@ -136,6 +153,19 @@ export interface ChunkStoreOptions {
   readonly blockChecksOnWholeReads?: boolean;
   /** Called whenever a read finds a chunk corrupt (the datanode reports it to the master). */
   readonly onCorrupt?: (chunkId: ChunkId, reason: string) => void;
+  /**
+   * Encryption at rest (`--encrypt`, `--key-file`; src/security/encryption.ts): with
+   * `encryptWrites`, new chunks are sealed with the ring's newest key; encrypted chunks are read
+   * with the key their checksum file names. Default: no keys, nothing encrypted.
+   */
+  readonly encryption?: { readonly keys: KeyRing; readonly encryptWrites: boolean };
+}
+
+/** An open chunk: its file, its checksum file and, when encrypted, its decryptor. */
+interface OpenChunk {
+  readonly fh: FileHandle;
+  readonly sum: ChecksumFile;
+  readonly decryptor?: ChunkDecryptor;
 }
 
 /** What a write checks before it commits. */
@@ -235,7 +265,7 @@ export class ChunkStore {
     range: { start?: number; end?: number } = {},
   ): Promise<ChunkRead> {
     const id = checkedId(chunkId);
-    const { fh, sum } = await this.openVerified(id);
+    const { fh, sum, decryptor } = await this.openVerified(id);
     const start = range.start ?? 0;
     const end = Math.min(range.end ?? sum.size - 1, sum.size - 1);
     const rangeGiven = range.start !== undefined || range.end !== undefined;
@@ -246,7 +276,7 @@ export class ChunkStore {
     }
     const corrupt = (reason: string): Error => this.corrupt(id, reason);
     const mode = this.options.blockChecksOnWholeReads === true ? 'both' : 'sha256';
-    const stream = new VerifiedChunkReader(fh, sum, start, end, corrupt, mode);
+    const stream = new VerifiedChunkReader(fh, sum, start, end, corrupt, mode, decryptor);
     return { stream, size: sum.size, start, end, sha256: sum.sha256 };
   }
 
@@ -256,7 +286,7 @@ export class ChunkStore {
     options: { onRead?: (bytes: number) => Promise<void> } = {},
   ): Promise<ChunkHealth> {
     const id = checkedId(chunkId);
-    let opened: { fh: FileHandle; sum: ChecksumFile };
+    let opened: OpenChunk;
     try {
       opened = await this.openVerified(id, false);
     } catch (error) {
@@ -264,9 +294,9 @@ export class ChunkStore {
       if (error instanceof ChunkCorruptError) return 'corrupt';
       throw error;
     }
-    const { fh, sum } = opened;
+    const { fh, sum, decryptor } = opened;
     try {
-      return (await checkWholeFile(fh, sum, options.onRead)) ? 'ok' : 'corrupt';
+      return (await checkWholeFile(fh, sum, options.onRead, decryptor)) ? 'ok' : 'corrupt';
     } finally {
       await fh.close();
     }
@@ -315,6 +345,11 @@ export class ChunkStore {
     };
   }
 
+  /** The size of a stored chunk's bytes (plaintext, as its checksum file says), or null. */
+  async chunkSize(chunkId: string): Promise<number | null> {
+    return (await this.readChecksum(checkedId(chunkId)))?.size ?? null;
+  }
+
   /** Path of a chunk's data file (for tests and manual recovery). */
   chunkPath(chunkId: ChunkId): string {
     return join(this.dataDir, `${checkedId(chunkId)}.chunk`);
@@ -338,7 +373,11 @@ export class ChunkStore {
         expect.expectedSize !== undefined && expect.expectedSize < this.maxChunkBytes
           ? new ChunkSizeMismatchError(id, expect.expectedSize, 'more')
           : new ChunkTooLargeError(id, this.maxChunkBytes);
-      const writer = new HashingFileWriter(fh, limit, tooLarge);
+      const encryption = this.options.encryption;
+      const encryptor = encryption?.encryptWrites
+        ? new ChunkEncryptor(encryption.keys.newest(), id)
+        : undefined;
+      const writer = new HashingFileWriter(fh, limit, tooLarge, encryptor);
       await pipeline(source, writer);
       const sum = writer.summary();
       if (expect.expectedSize !== undefined && sum.size !== expect.expectedSize) {
@@ -377,10 +416,7 @@ export class ChunkStore {
   }
 
   /** Opens the chunk and its checksum together (under the chunk's lock) and checks the size. */
-  private async openVerified(
-    id: ChunkId,
-    report = true,
-  ): Promise<{ fh: FileHandle; sum: ChecksumFile }> {
+  private async openVerified(id: ChunkId, report = true): Promise<OpenChunk> {
     const opened = await this.locks.run(id, async () => {
       const fh = await unlessMissing(() => open(this.chunkPath(id), fsConstants.O_RDONLY), null);
       if (fh === null) return null;
@@ -394,7 +430,13 @@ export class ChunkStore {
       await fh.close();
       throw report ? this.corrupt(id, failure ?? '') : new ChunkCorruptError(id, failure ?? '');
     }
-    return { fh, sum };
+    if (sum.encryption === undefined) return { fh, sum };
+    const key = this.options.encryption?.keys.get(sum.encryption.keyId);
+    if (key === undefined) {
+      await fh.close();
+      throw new ChunkKeyUnavailableError(id, sum.encryption.keyId);
+    }
+    return { fh, sum, decryptor: new ChunkDecryptor(key, id, sum.encryption, sum.size) };
   }
 
   private corrupt(id: ChunkId, reason: string): ChunkCorruptError {
@@ -410,5 +452,9 @@ function checkedId(value: string): ChunkId {
 
 async function sizeFailure(fh: FileHandle, sum: ChecksumFile): Promise<string | null> {
   const { size } = await fh.stat();
-  return size === sum.size ? null : `size ${size} on disk, ${sum.size} in checksum file`;
+  if (sum.encryption === undefined) {
+    return size === sum.size ? null : `size ${size} on disk, ${sum.size} in checksum file`;
+  }
+  const expected = encryptedSize(sum.size, sum.encryption.segmentBytes);
+  return size === expected ? null : `size ${size} on disk, ${expected} for ${sum.size} encrypted`;
 }

@@ -135,6 +135,8 @@ function registerPut(app: HttpApp, ctx: DatanodeRouteContext): void {
     '/api/v1/chunks/:chunk_id',
     {
       bodyLimit: ctx.maxChunkBytes,
+      // With --auth: a service (admin) token, or the master's chunk token for this write.
+      config: { access: { role: 'admin', chunkAccess: 'write' } },
       schema: {
         tags: ['datanode'],
         summary: 'Store a chunk (raw bytes, streamed); fsynced before the answer',
@@ -190,6 +192,7 @@ function registerGet(app: HttpApp, ctx: DatanodeRouteContext): void {
     '/api/v1/chunks/:chunk_id',
     {
       exposeHeadRoute: false,
+      config: { access: { role: 'admin', chunkAccess: 'read' } },
       schema: { ...schema, summary: 'Read a chunk (streamed, verified); `Range` gives a 206' },
       onError: dropChunkHeaders,
     },
@@ -204,7 +207,10 @@ function registerGet(app: HttpApp, ctx: DatanodeRouteContext): void {
   );
   app.head(
     '/api/v1/chunks/:chunk_id',
-    { schema: { ...schema, summary: 'Size and checksum of a chunk, without its bytes' } },
+    {
+      config: { access: { role: 'admin', chunkAccess: 'read' } },
+      schema: { ...schema, summary: 'Size and checksum of a chunk, without its bytes' },
+    },
     async (request, reply) => {
       const { chunk_id: id } = request.params;
       const read = await openForReply(ctx.store, id, request.headers.range, reply);
@@ -362,10 +368,18 @@ async function absoluteRange(
         ? { start: range.start }
         : { start: range.start, end: range.end };
     case 'suffix': {
-      const info = await stat(store.chunkPath(id)).catch(() => null);
-      if (info === null) throw new ChunkNotFoundError(id);
-      if (range.length === 0 || info.size === 0) throw new ChunkRangeError(id, info.size);
-      return { start: Math.max(0, info.size - range.length), end: info.size - 1 };
+      // The checksum file's size: the file on disk is larger when the chunk is encrypted.
+      const size = await store.chunkSize(id).catch(() => null);
+      if (size === null) {
+        const exists = await stat(store.chunkPath(id)).then(
+          () => true,
+          () => false,
+        );
+        if (!exists) throw new ChunkNotFoundError(id);
+        return {}; // no readable checksum file: the read reports the chunk corrupt
+      }
+      if (range.length === 0 || size === 0) throw new ChunkRangeError(id, size);
+      return { start: Math.max(0, size - range.length), end: size - 1 };
     }
   }
 }

@@ -26,6 +26,7 @@ import {
   type ServiceHandle,
 } from '../../core/service.js';
 import { DiscoveryClient, RegistrationAgent, stableServerId } from '../../registry/index.js';
+import { loadKeyFile, type KeyRing } from '../../security/encryption.js';
 import { isValidChunkId, type ChunkId } from '../meta/types.js';
 import { ChunkStore } from './chunk-store.js';
 import { HeartbeatLoop, type DatanodeHeartbeat } from './heartbeat.js';
@@ -109,6 +110,20 @@ export const datanodeConfigSchema = {
     showDefault: '1GiB',
     description: 'Largest chunk accepted; a bigger PUT answers 413.',
   }),
+  encrypt: option.boolean({
+    flag: 'encrypt',
+    env: ['TESSERA_ENCRYPT'],
+    defaultValue: false,
+    description: 'Encrypt new chunks at rest with AES-256-GCM, with the newest key of --key-file.',
+  }),
+  keyFile: option.optionalString({
+    flag: 'key-file',
+    env: ['TESSERA_KEY_FILE'],
+    defaultValue: undefined,
+    description:
+      'File of named 256-bit keys, one "<id> <base64>" per line; the last encrypts new chunks, every one reads the chunks written with it.',
+    valueName: '<file>',
+  }),
 } satisfies ConfigSchema;
 
 export type DatanodeConfig = ConfigOf<typeof datanodeConfigSchema>;
@@ -145,10 +160,19 @@ export async function startDatanode(
   const chunkDir = join(config.dataDir, CHUNK_DIR);
   await mkdir(chunkDir, { recursive: true });
   let reportCorrupt = (_id: ChunkId, _source: 'read' | 'scrub', _reason?: string): void => {};
+  const keys = loadKeys(config);
   const store = await ChunkStore.open(chunkDir, {
     maxChunkBytes: config.maxChunkBytes,
     onCorrupt: (id, reason) => reportCorrupt(id, 'read', reason),
+    ...(keys === undefined ? {} : { encryption: { keys, encryptWrites: config.encrypt } }),
   });
+  if (keys !== undefined) {
+    const newest = keys.newest().id;
+    logger.info(
+      { encrypt: config.encrypt, keys: keys.keys.length, newest_key: newest },
+      'chunk keys loaded',
+    );
+  }
   const state = new DatanodeState(store, config.capacityBytes);
   await state.refresh();
   const app = await createHttpServer({
@@ -194,6 +218,20 @@ export async function startDatanode(
     await app.close();
     await Promise.all([http.close(), heartbeatHttp.close()]);
     throw error;
+  }
+}
+
+/** The key ring of `--key-file`; `--encrypt` without one is a configuration error. */
+function loadKeys(config: DatanodeConfig): KeyRing | undefined {
+  if (config.keyFile === undefined) {
+    if (config.encrypt) throw new ConfigError('--encrypt needs --key-file');
+    return undefined;
+  }
+  try {
+    return loadKeyFile(config.keyFile);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`--key-file ${config.keyFile}: ${reason}`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { HttpApp } from '../../core/http-server.js';
 import { BadRequestError } from '../../core/errors.js';
+import { aclView, type MetaAccess } from './access.js';
 import type { MetaMaster } from './master.js';
 import { normalizeDirectory } from './namespace.js';
 import type { ReplicationManager } from './replication-manager.js';
@@ -23,6 +24,19 @@ const UploadInitBody = Type.Object(
     chunk_size: Type.Optional(Type.Integer({ minimum: 4096, maximum: 2 ** 30 })),
     overwrite: Type.Optional(Type.Boolean()),
     client_id: Type.Optional(Holder),
+    mode: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 0o777, description: 'ACL bits (--auth)' }),
+    ),
+    group: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'ACL group' })),
+  },
+  { additionalProperties: false },
+);
+const AclBody = Type.Object(
+  {
+    path: Path,
+    mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777 })),
+    group: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()])),
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   },
   { additionalProperties: false },
 );
@@ -82,6 +96,8 @@ const WildcardParams = Type.Object({ '*': Type.String({ maxLength: 4096 }) });
 
 export interface MetaRouteOptions {
   readonly heartbeatIntervalMs: number;
+  /** File ACLs and chunk tokens (docs/security.md); without it nothing is checked. */
+  readonly access?: MetaAccess;
 }
 
 /** The master's REST API under /api/v1 (the seed's endpoints, plus allocate, abort, rename, renew, stats). */
@@ -102,7 +118,18 @@ export function registerMetaRoutes(
         body: UploadInitBody,
       },
     },
-    async (request, reply) => reply.code(201).send(await master.uploadInit(request.body)),
+    async (request, reply) => {
+      const { access } = options;
+      const { principal, body } = request;
+      if (access === undefined || principal === null) {
+        return reply.code(201).send(await master.uploadInit(body));
+      }
+      access.checkUpload(principal, body.path, body);
+      const plan = await master.uploadInit(body);
+      await access.recordUpload(principal, plan.path, plan.file_id, body);
+      const chunks = await access.withChunkTokens(plan.chunks, 'write', principal);
+      return reply.code(201).send({ ...plan, chunks });
+    },
   );
   app.post(
     `${v1}/files/allocate`,
@@ -116,12 +143,18 @@ export function registerMetaRoutes(
         ),
       },
     },
-    async (request) => master.allocate(request.body),
+    async (request) => {
+      options.access?.checkUploader(request.principal, request.body.file_id);
+      return master.allocate(request.body);
+    },
   );
   app.post(
     `${v1}/files/commit`,
     { schema: { tags, summary: 'Commit an upload: the file appears whole', body: CommitBody } },
-    async (request) => master.commit(request.body),
+    async (request) => {
+      options.access?.checkUploader(request.principal, request.body.file_id);
+      return master.commit(request.body);
+    },
   );
   app.post(
     `${v1}/files/abort`,
@@ -133,6 +166,7 @@ export function registerMetaRoutes(
       },
     },
     async (request) => {
+      options.access?.checkUploader(request.principal, request.body.file_id);
       await master.abort(request.body.file_id);
       return { status: 'aborted' };
     },
@@ -149,18 +183,30 @@ export function registerMetaRoutes(
         ),
       },
     },
-    async (request) => master.rename(request.body),
+    async (request) => {
+      options.access?.check(request.principal, request.body.from, 'write');
+      if (request.body.overwrite)
+        options.access?.check(request.principal, request.body.to, 'write');
+      return master.rename(request.body);
+    },
   );
   app.get(
     `${v1}/files`,
     { schema: { tags, summary: 'List files by prefix, or one directory', querystring: ListQuery } },
     async (request) => {
       const { dir, ...rest } = request.query;
-      if (dir === undefined) return master.list(rest);
-      const normalized = normalizeDirectory(dir);
-      if (normalized === null)
-        throw new BadRequestError(`invalid directory ${JSON.stringify(dir)}`);
-      return master.list({ ...rest, dir: normalized });
+      const listed = (() => {
+        if (dir === undefined) return master.list(rest);
+        const normalized = normalizeDirectory(dir);
+        if (normalized === null)
+          throw new BadRequestError(`invalid directory ${JSON.stringify(dir)}`);
+        return master.list({ ...rest, dir: normalized });
+      })();
+      const { access } = options;
+      const { principal } = request;
+      if (access === undefined || principal === null) return listed;
+      // Files the caller may not read are left out (a page may come out shorter).
+      return { ...listed, files: listed.files.filter((f) => access.mayRead(principal, f.file_id)) };
     },
   );
   app.get(
@@ -168,7 +214,13 @@ export function registerMetaRoutes(
     {
       schema: { tags, summary: 'Metadata of a file: chunks and replicas', params: WildcardParams },
     },
-    async (request) => master.stat(`/${request.params['*']}`),
+    async (request) => {
+      const metadata = master.stat(`/${request.params['*']}`);
+      const { access } = options;
+      if (access === undefined || request.principal === null) return metadata;
+      access.check(request.principal, metadata.path, 'read');
+      return access.fileAnswer(metadata, request.principal);
+    },
   );
   app.delete(
     `${v1}/files/*`,
@@ -177,6 +229,7 @@ export function registerMetaRoutes(
     },
     async (request) => {
       const path = `/${request.params['*']}`;
+      options.access?.check(request.principal, path, 'write');
       await master.delete(path);
       return { status: 'deleted', path };
     },
@@ -184,7 +237,28 @@ export function registerMetaRoutes(
   app.post(
     `${v1}/leases/acquire`,
     { schema: { tags, summary: 'Acquire an exclusive write lease', body: LeaseBody } },
-    async (request) => leaseView(await master.acquire(request.body)),
+    async (request) => {
+      options.access?.check(request.principal, request.body.path, 'write');
+      return leaseView(await master.acquire(request.body));
+    },
+  );
+  app.post(
+    `${v1}/files/acl`,
+    {
+      schema: {
+        tags,
+        summary: 'Change the owner (admin), group or mode of a file',
+        body: AclBody,
+      },
+    },
+    async (request) => {
+      const { path, ...change } = request.body;
+      if (options.access === undefined || request.principal === null) {
+        throw new BadRequestError('file ACLs apply only when the master runs with --auth');
+      }
+      const acl = await options.access.changeAcl(request.principal, path, change);
+      return { path, acl: aclView(acl) };
+    },
   );
   app.post(
     `${v1}/leases/renew`,

@@ -11,6 +11,9 @@ import {
   type ServiceHandle,
 } from '../../core/service.js';
 import { RegistrationAgent } from '../../registry/index.js';
+import { chunkTokenIssuer } from '../../security/service-security.js';
+import { MetaAccess } from './access.js';
+import { FileAcls } from './file-acls.js';
 import { MetaMaster } from './master.js';
 import { ReplicationManager } from './replication-manager.js';
 import { counts, registerMetaRoutes } from './routes.js';
@@ -104,7 +107,11 @@ export async function startMeta(
     maxCopiesTotal: 32,
     maxDeletesPerNode: 1000,
   });
-  registerMetaRoutes(app, master, replication, { heartbeatIntervalMs: config.heartbeatIntervalMs });
+  const access = new MetaAccess(master, new FileAcls(store), chunkTokenIssuer());
+  registerMetaRoutes(app, master, replication, {
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    access,
+  });
   const url = await listen(app, config.host, config.port);
   const port = Number(new URL(url).port);
   const host = config.advertiseHost ?? new URL(url).hostname;
@@ -113,7 +120,7 @@ export async function startMeta(
     role: 'dfs-meta',
     host,
     port,
-    url: `http://${host}:${port}`,
+    url: `${new URL(url).protocol}//${host}:${port}`,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     dataDir: config.dataDir,
     logger: deps.logger,

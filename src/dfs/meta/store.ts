@@ -43,6 +43,13 @@ const MIGRATIONS = [
      registered_at_ms REAL NOT NULL,
      last_heartbeat_ms REAL NOT NULL
    );`,
+  // Per-file ACLs (issue 7, docs/security.md); rows exist only for files written with --auth.
+  `CREATE TABLE file_acls (
+     file_id TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     grp TEXT,
+     mode INTEGER NOT NULL CHECK (mode BETWEEN 0 AND 511)
+   );`,
 ];
 
 export type FileState = 'pending' | 'committed' | 'deleted' | 'aborted';

@@ -83,6 +83,8 @@ export interface ChunkInfo {
   /** SHA-256 of the chunk's bytes, lowercase hex. */
   checksum: string;
   replicas: ReplicaInfo[];
+  /** With --auth: the master's short-lived read token for the datanodes (docs/security.md). */
+  token?: string;
 }
 
 /** A file and its chunks (seed: `FileMetadata`), plus the per-file replication and chunk size. */
