@@ -10,9 +10,12 @@ import type {
   WebInfo,
   WireDatanode,
 } from './api-types.js';
+import { readJobsSummary } from './job-routes.js';
 import type { MetricsSampler } from './metrics-sampler.js';
 import type { NodeWatcher } from './node-watcher.js';
 import { section } from './peer-errors.js';
+import { readSearchSummary } from './search-routes.js';
+import type { RoleCaller } from './service-calls.js';
 
 export interface ApiRouteDeps {
   readonly watcher: NodeWatcher;
@@ -21,15 +24,11 @@ export interface ApiRouteDeps {
   readonly http: HttpClient;
   readonly clock: Clock;
   readonly registryUrl: string;
+  /** Reaches the search nodes and the MapReduce master found in the registry. */
+  readonly caller: RoleCaller;
   /** Time between keep-alive comments on event streams. */
   readonly keepAliveMs?: number;
 }
-
-/** Pages still to come, shown as such by the app. */
-const UPCOMING: WebInfo['upcoming'] = [
-  { page: 'search', issue: 4, roles: ['search-node'] },
-  { page: 'jobs', issue: 5, roles: ['mapreduce-master', 'mapreduce-worker'] },
-];
 
 const tags = ['web'];
 
@@ -39,19 +38,21 @@ export function registerApiRoutes(app: HttpApp, deps: ApiRouteDeps): void {
     const info: WebInfo = {
       version: TESSERA_VERSION,
       registry_url: deps.registryUrl,
-      upcoming: UPCOMING,
     };
     return info;
   });
 
   app.get(
     '/api/overview',
-    { schema: { tags, summary: 'Nodes, storage and file figures' } },
+    {
+      schema: { tags, summary: 'Nodes, storage and file figures, search and job figures' },
+    },
     async () => {
-      const overview: Overview = {
-        generated_at_ms: deps.clock.nowMs(),
-        nodes: await deps.watcher.readNow(),
-        dfs: await section(async () => {
+      const services = { caller: deps.caller, http: deps.http };
+      // Each part is read at once and on its own: a slow or dead service costs only its part.
+      const [nodes, dfs, search, jobs] = await Promise.all([
+        deps.watcher.readNow(),
+        section(async () => {
           const metaUrl = await deps.dfs.metaUrl();
           const [stats, datanodes] = await Promise.all([
             deps.http.getJson<DfsStats>(`${metaUrl}/api/v1/stats`, quick),
@@ -59,6 +60,21 @@ export function registerApiRoutes(app: HttpApp, deps: ApiRouteDeps): void {
           ]);
           return { meta_url: metaUrl, stats, datanodes };
         }),
+        section(() =>
+          readSearchSummary({
+            ...services,
+            watcher: deps.watcher,
+            nowMs: () => deps.clock.nowMs(),
+          }),
+        ),
+        section(() => readJobsSummary(services)),
+      ]);
+      const overview: Overview = {
+        generated_at_ms: deps.clock.nowMs(),
+        nodes,
+        dfs,
+        search,
+        jobs,
       };
       return overview;
     },

@@ -12,8 +12,11 @@ import { DfsClient } from '../dfs/index.js';
 import { DiscoveryClient, RegistrationAgent } from '../registry/index.js';
 import { registerApiRoutes } from './api-routes.js';
 import { registerFileRoutes } from './file-routes.js';
+import { registerJobRoutes } from './job-routes.js';
 import { MetricsSampler } from './metrics-sampler.js';
 import { NodeWatcher } from './node-watcher.js';
+import { registerSearchRoutes } from './search-routes.js';
+import { RoleCaller } from './service-calls.js';
 import { defaultStaticDirs, findStaticDir, registerStaticFiles } from './static-files.js';
 
 /** The dashboard server's options. */
@@ -62,8 +65,8 @@ export interface WebHandle extends ServiceHandle {
 
 /**
  * Starts the dashboard (issue 6): the built single-page app and its API under `/api`, which
- * finds the registry's servers, the DFS master and every service's metrics through the
- * registry. It registers itself with role `web`.
+ * finds the registry's servers, the DFS master, the search nodes, the MapReduce master and
+ * every service's metrics through the registry. It registers itself with role `web`.
  */
 export async function startWeb(
   config: WebConfig,
@@ -116,7 +119,18 @@ export async function startWeb(
     intervalMs: config.sampleIntervalMs,
     windowMs: config.chartWindowMs,
   });
-  registerApiRoutes(app, { watcher, sampler, dfs, http, clock, registryUrl: config.registryUrl });
+  const caller = new RoleCaller(discovery);
+  registerApiRoutes(app, {
+    watcher,
+    sampler,
+    dfs,
+    http,
+    clock,
+    caller,
+    registryUrl: config.registryUrl,
+  });
+  registerSearchRoutes(app, { caller, http, watcher, nowMs: () => clock.nowMs() });
+  registerJobRoutes(app, { caller, http });
   await registerFileRoutes(app, dfs);
   const staticDir = findStaticDir(config.staticDir ? [config.staticDir] : defaultStaticDirs());
   await registerStaticFiles(app, staticDir, deps.logger);

@@ -3,8 +3,10 @@
 // part of a page separately, so a registry or DFS master that is down becomes a readable message
 // in its own part; a DFS answer such as "no such file" or "no live datanode" reaches the browser
 // with the DFS's status and words; an upload without its size is refused before it starts. The
-// web server runs in-process against an in-process registry and DFS master (no datanodes), and
-// against a registry that does not answer at all.
+// web server runs in-process against an in-process registry and DFS master (no datanodes),
+// against a registry that does not answer at all, and against an in-process search node and
+// MapReduce master: searches and job calls reach them through the registry, their own 4xx
+// answers pass through, and no server answering is a 503 problem+json that names the service.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -17,7 +19,22 @@ import {
   startRegistry,
   type RegistryHandle,
 } from '../../src/registry/index.js';
-import { startWeb, webConfigSchema, type Overview, type WebHandle } from '../../src/web/index.js';
+import { masterConfigSchema, startMaster, type MasterHandle } from '../../src/mapreduce/index.js';
+import {
+  searchNodeConfigSchema,
+  startSearchNode,
+  type SearchNodeHandle,
+} from '../../src/search/index.js';
+import {
+  startWeb,
+  webConfigSchema,
+  type FaultToleranceView,
+  type JobList,
+  type Overview,
+  type SearchClusterView,
+  type SearchView,
+  type WebHandle,
+} from '../../src/web/index.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
 
 async function deadUrl(): Promise<string> {
@@ -43,8 +60,9 @@ async function startTestWeb(registryUrl: string, dataDir: string): Promise<WebHa
 
 async function getJson(
   url: string,
+  init?: RequestInit,
 ): Promise<{ status: number; type: string; body: Record<string, unknown> }> {
-  const response = await fetch(url);
+  const response = await fetch(url, init);
   return {
     status: response.status,
     type: response.headers.get('content-type') ?? '',
@@ -74,6 +92,36 @@ describe('web API when the registry does not answer', () => {
     );
     assert.equal(overview.dfs.ok, false);
     assert.match(overview.dfs.ok ? '' : overview.dfs.error, /registry/);
+  });
+
+  test('search and job calls answer 503 problem+json naming the service and the registry', async () => {
+    const paths = [
+      '/api/search?q=wing',
+      '/api/jobs',
+      '/api/jobs/job-1',
+      '/api/mapreduce/fault-tolerance',
+    ];
+    for (const path of paths) {
+      const { status, type, body } = await getJson(`${web.url}${path}`);
+      assert.equal(status, 503, path);
+      assert.match(type, /application\/problem\+json/);
+      assert.match(
+        String(body['detail']),
+        /^cannot look up the (search node|MapReduce master): cannot reach the registry/,
+      );
+    }
+  });
+
+  test('the overview and the search cluster view put a message in each missing part', async () => {
+    const overview = (await getJson(`${web.url}/api/overview`)).body as unknown as Overview;
+    assert.match(overview.search.ok ? '' : overview.search.error, /search node.*registry/);
+    assert.match(overview.jobs.ok ? '' : overview.jobs.error, /MapReduce master.*registry/);
+    const { status, body } = await getJson(`${web.url}/api/search/cluster`);
+    assert.equal(status, 200);
+    const cluster = body as unknown as SearchClusterView;
+    assert.equal(cluster.nodes.ok, false);
+    assert.equal(cluster.cube, null);
+    assert.equal(cluster.balancer.ok, false);
   });
 
   test('file calls answer 503 problem+json that names the cause', async () => {
@@ -161,7 +209,7 @@ describe('web API over a registry and a DFS master without datanodes', () => {
     const startedMs = Date.now();
     registry.registry.register({
       server_id: 'late-1',
-      role: 'search-node',
+      role: 'probe',
       host: '127.0.0.1',
       port: 9,
     });
@@ -208,9 +256,204 @@ describe('web API over a registry and a DFS master without datanodes', () => {
     assert.match(((await response.json()) as { detail: string }).detail, /content-length/);
   });
 
+  test('no search node and no MapReduce master registered: 503s that say so', async () => {
+    const checks: [string, RequestInit | undefined, RegExp][] = [
+      ['/api/search?q=wing', undefined, /^no search node is registered \(role search-node\)/],
+      ['/api/jobs', undefined, /^no MapReduce master is registered \(role mapreduce-master\)/],
+      [
+        '/api/jobs',
+        { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } },
+        /^no MapReduce master is registered/,
+      ],
+      ['/api/mapreduce/fault-tolerance', undefined, /^no MapReduce master is registered/],
+    ];
+    for (const [path, init, pattern] of checks) {
+      const { status, type, body } = await getJson(`${web.url}${path}`, init);
+      assert.equal(status, 503, path);
+      assert.match(type, /application\/problem\+json/);
+      assert.match(String(body['detail']), pattern);
+    }
+    const overview = (await getJson(`${web.url}/api/overview`)).body as unknown as Overview;
+    assert.match(overview.search.ok ? '' : overview.search.error, /no search node is registered/);
+    assert.match(overview.jobs.ok ? '' : overview.jobs.error, /no MapReduce master is registered/);
+    assert.ok(overview.dfs.ok, 'the DFS part is still there');
+    const cluster = (await getJson(`${web.url}/api/search/cluster`))
+      .body as unknown as SearchClusterView;
+    assert.deepEqual(cluster.nodes, { ok: true, data: [] });
+    assert.equal(cluster.cube, null);
+    assert.match(cluster.balancer.ok ? '' : cluster.balancer.error, /no search node answered/);
+  });
+
+  test('bad input to the search and job routes is a 400 validation error', async () => {
+    const paths = [
+      '/api/search',
+      '/api/search?q=',
+      '/api/search?q=wing&k=0',
+      '/api/search?q=wing&extra=1',
+      '/api/jobs?state=bogus',
+      '/api/jobs/a%20b',
+    ];
+    for (const path of paths) {
+      const { status, body } = await getJson(`${web.url}${path}`);
+      assert.equal(status, 400, path);
+      assert.equal(body['code'], 'VALIDATION_FAILED', path);
+    }
+  });
+
   test('a path that is not absolute is a validation error', async () => {
     const { status, body } = await getJson(`${web.url}/api/files/stat?path=relative.txt`);
     assert.equal(status, 400);
     assert.equal(body['code'], 'VALIDATION_FAILED');
+  });
+});
+
+describe('web API over a live search node and MapReduce master', () => {
+  const dir = tempDir('web-api-services');
+  let registry: RegistryHandle;
+  let node: SearchNodeHandle;
+  let master: MasterHandle;
+  let web: WebHandle;
+  before(async () => {
+    registry = await startRegistry(
+      resolveConfig(registryConfigSchema, { host: '127.0.0.1', port: '0', inMemory: true }, {})
+        .values,
+      { logger: silentLogger() },
+    );
+    const nodeFlags = {
+      port: '0',
+      nodeId: '0',
+      dataDir: join(dir.path, 'node'),
+      registryUrl: registry.url,
+      heartbeatIntervalMs: '0.2',
+      electionHeartbeatMs: '0.1',
+      okTimeoutMs: '0.1',
+      balancerHeartbeatMs: '0.2',
+    };
+    const masterFlags = {
+      port: '0',
+      grpcPort: '0',
+      dataDir: join(dir.path, 'master'),
+      registryUrl: registry.url,
+      heartbeatIntervalMs: '0.2',
+    };
+    [node, master] = await Promise.all([
+      startSearchNode(resolveConfig(searchNodeConfigSchema, nodeFlags, {}).values, {
+        logger: silentLogger(),
+      }),
+      startMaster(resolveConfig(masterConfigSchema, masterFlags, {}).values, {
+        logger: silentLogger(),
+      }),
+    ]);
+    web = await startTestWeb(registry.url, join(dir.path, 'web'));
+    await fetch(`${node.url}/doc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        doc_id: '/docs/a.txt',
+        content: 'Heat transfer on a swept <wing> & its root.',
+        metadata: { path: '/docs/a.txt' },
+      }),
+    });
+    await waitFor('the node to lead', async () => {
+      const status = (await getJson(`${node.url}/status`)).body;
+      return status['is_leader'] === true;
+    });
+  });
+  after(async () => {
+    await web.stop();
+    await Promise.all([node.stop(), master.stop()]);
+    await registry.stop();
+    dir.cleanup();
+  });
+
+  test('a search goes to a live search node; the answer says which node coordinated it', async () => {
+    const { status, body } = await getJson(`${web.url}/api/search?q=wing`);
+    assert.equal(status, 200);
+    const answer = body as unknown as SearchView;
+    assert.equal(answer.total, 1);
+    assert.equal(answer.results[0]?.doc_id, '/docs/a.txt');
+    assert.match(answer.results[0]?.snippet ?? '', /&lt;<mark>wing<\/mark>&gt; &amp;/);
+    assert.equal(answer.answered_by.url, node.url);
+    assert.deepEqual(answer.nodes_queried, [0]);
+  });
+
+  test('the cluster view: the node, its cube, the leader, the balancer; a dead record is silent', async () => {
+    const dead = await deadUrl();
+    registry.registry.register({
+      server_id: 'search-gone',
+      role: 'search-node',
+      host: '127.0.0.1',
+      port: Number(new URL(dead).port),
+    });
+    for (let i = 0; i < 3; i += 1) {
+      assert.equal((await getJson(`${web.url}/api/search?q=wing`)).status, 200);
+    }
+    const cluster = await waitFor('the balancer to count the document', async () => {
+      const view = (await getJson(`${web.url}/api/search/cluster`))
+        .body as unknown as SearchClusterView;
+      return view.balancer.ok && view.balancer.data.stats.doc_count === 1 ? view : undefined;
+    });
+    assert.ok(cluster.nodes.ok);
+    const byId = new Map(cluster.nodes.data.map((n) => [n.server_id, n]));
+    assert.equal(byId.get('search-gone')?.status.ok, false);
+    assert.match(JSON.stringify(byId.get('search-gone')?.status), /ECONNREFUSED/);
+    assert.equal(cluster.cube?.leader_id, 0);
+    assert.deepEqual(
+      cluster.cube?.vertices.filter((v) => v.state === 'live').map((v) => v.node_id),
+      [0],
+    );
+    assert.ok(cluster.balancer.ok);
+    assert.equal(cluster.balancer.data.leader_url, node.url);
+  });
+
+  test("job calls reach the master; its 4xx answers pass through with the master's words", async () => {
+    const list = await getJson(`${web.url}/api/jobs`);
+    assert.equal(list.status, 200);
+    assert.deepEqual((list.body as unknown as JobList).jobs, []);
+    const invalid = await getJson(`${web.url}/api/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: '/in', output: '/out' }),
+    });
+    assert.equal(invalid.status, 400);
+    assert.match(String(invalid.body['detail']), /builtin.*or a mapper/);
+    for (const [path, method] of [
+      ['/api/jobs/job-missing', 'GET'],
+      ['/api/jobs/job-missing', 'DELETE'],
+      ['/api/mapreduce/dead-letter-queue/job-missing-m-000000/recover', 'POST'],
+    ] as const) {
+      const { status, type } = await getJson(`${web.url}${path}`, { method });
+      assert.equal(status, 404, `${method} ${path}`);
+      assert.match(type, /application\/problem\+json/);
+    }
+    const ft = await getJson(`${web.url}/api/mapreduce/fault-tolerance`);
+    assert.equal(ft.status, 200);
+    const view = ft.body as unknown as FaultToleranceView;
+    assert.deepEqual(view.workers, []);
+    assert.equal(view.dead_letters.total, 0);
+    assert.equal(view.stats.tasks.retries, 0);
+  });
+
+  test('the overview shows the search figures and the jobs running', async () => {
+    const overview = await waitFor('search figures', async () => {
+      const view = (await getJson(`${web.url}/api/overview`)).body as unknown as Overview;
+      return view.search.ok && view.search.data.documents === 1 ? view : undefined;
+    });
+    assert.ok(overview.search.ok);
+    assert.equal(overview.search.data.leader_id, 0);
+    assert.equal(overview.search.data.nodes_live, 1);
+    assert.ok(overview.jobs.ok);
+    assert.equal(overview.jobs.data.running, 0);
+    assert.equal(overview.dfs.ok, false, 'no DFS master here: its part says so');
+  });
+
+  test('a stopped MapReduce master: job calls answer 503 naming it', async () => {
+    await master.stop();
+    const { status, type, body } = await getJson(`${web.url}/api/jobs`);
+    assert.equal(status, 503);
+    assert.match(type, /application\/problem\+json/);
+    assert.match(String(body['detail']), /MapReduce master/);
+    const overview = (await getJson(`${web.url}/api/overview`)).body as unknown as Overview;
+    assert.equal(overview.jobs.ok, false);
   });
 });

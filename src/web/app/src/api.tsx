@@ -44,6 +44,16 @@ export async function fetchJson<T>(url: string, init?: RequestInit): Promise<T> 
   return (await response.json()) as T;
 }
 
+/** Sends JSON (POST, DELETE, ...) and reads the JSON answer; throws `ApiError`. */
+export async function sendJson<T>(method: string, url: string, body?: unknown): Promise<T> {
+  return fetchJson<T>(url, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
+}
+
 /** The message of any thrown value. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -99,6 +109,51 @@ export function usePolling<T>(url: string | null, intervalMs: number): Polled<T>
     error: state.error,
     loading: state.loading,
     updatedAtMs: state.updatedAtMs,
+    refresh,
+  };
+}
+
+export interface Fetched<T> {
+  readonly data: T | undefined;
+  readonly error: string | undefined;
+  readonly loading: boolean;
+  /** The URL `data` or `error` came from (the current one, or the one before it). */
+  readonly answeredUrl: string | undefined;
+  /** Fetches the same URL again. */
+  readonly refresh: () => void;
+}
+
+/** GETs `url` once, and again whenever it changes or `refresh` is called (no polling). */
+export function useFetch<T>(url: string | null): Fetched<T> {
+  const [state, setState] = useState<{
+    data?: T;
+    error?: string;
+    answeredUrl?: string;
+    loading: boolean;
+  }>({ loading: false });
+  const [tick, setTick] = useState(0);
+  const refresh = useCallback(() => setTick((value) => value + 1), []);
+  useEffect(() => {
+    if (url === null) {
+      setState({ loading: false });
+      return undefined;
+    }
+    const controller = new AbortController();
+    setState((old) => ({ ...old, loading: true }));
+    fetchJson<T>(url, { signal: controller.signal })
+      .then((data) => setState({ data, answeredUrl: url, loading: false }))
+      .catch((error: unknown) => {
+        if (!controller.signal.aborted) {
+          setState({ error: messageOf(error), answeredUrl: url, loading: false });
+        }
+      });
+    return () => controller.abort();
+  }, [url, tick]);
+  return {
+    data: state.data,
+    error: state.error,
+    loading: state.loading,
+    answeredUrl: state.answeredUrl,
     refresh,
   };
 }

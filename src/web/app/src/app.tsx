@@ -3,9 +3,11 @@ import { useEffect, type ReactNode } from 'react';
 import { ErrorNote } from './components.js';
 import { FileDetailsPage } from './pages/file-details.js';
 import { FilesPage } from './pages/files.js';
+import { JobDetailsPage } from './pages/job-details.js';
+import { JobsPage } from './pages/jobs.js';
 import { NodesPage } from './pages/nodes.js';
 import { OverviewPage } from './pages/overview.js';
-import { JOBS_PAGE, SEARCH_PAGE, UpcomingPageView } from './pages/upcoming.js';
+import { SearchPage } from './pages/search.js';
 import { useRoute, type Route } from './router.js';
 
 interface PageSpec {
@@ -16,7 +18,7 @@ interface PageSpec {
   readonly prefix?: string;
 }
 
-/** Every page, in the order of the navigation bar. Search and Jobs replace their stand-ins later. */
+/** Every page, in the order of the navigation bar. */
 export const PAGES: readonly PageSpec[] = [
   { path: '/overview', title: 'Overview', render: () => <OverviewPage /> },
   {
@@ -31,8 +33,14 @@ export const PAGES: readonly PageSpec[] = [
       ),
   },
   { path: '/nodes', title: 'Nodes', render: (route) => <NodesPage route={route} /> },
-  { path: '/search', title: 'Search', render: () => <UpcomingPageView page={SEARCH_PAGE} /> },
-  { path: '/jobs', title: 'Jobs', render: () => <UpcomingPageView page={JOBS_PAGE} /> },
+  { path: '/search', title: 'Search', render: (route) => <SearchPage route={route} /> },
+  {
+    path: '/jobs',
+    title: 'Jobs',
+    prefix: '/jobs',
+    render: (route) =>
+      route.path === '/jobs/detail' ? <JobDetailsPage route={route} /> : <JobsPage />,
+  },
 ];
 
 export function App(): ReactNode {

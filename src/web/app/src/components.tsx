@@ -41,6 +41,8 @@ export function Async<T>(props: {
   data: T | undefined;
   error: string | undefined;
   what: string;
+  /** The title of the message shown when there is no data, e.g. "Search not available". */
+  errorTitle?: string;
   children: (data: T) => ReactNode;
 }): ReactNode {
   if (props.data !== undefined) {
@@ -51,7 +53,9 @@ export function Async<T>(props: {
       </>
     );
   }
-  if (props.error) return <ErrorNote message={props.error} />;
+  if (props.error) {
+    return <ErrorNote message={props.error} title={props.errorTitle ?? 'Not available'} />;
+  }
   return <Loading what={props.what} />;
 }
 
@@ -140,6 +144,37 @@ export function ConfirmDialog(props: {
           </button>
         </div>
       </div>
+    </div>
+  );
+}
+
+/** A phase's or a task's progress as a bar with a label. */
+export function ProgressBar(props: {
+  fraction: number;
+  label?: string;
+  testId?: string;
+  state?: string;
+}): ReactNode {
+  const share = Math.max(0, Math.min(1, Number.isFinite(props.fraction) ? props.fraction : 0));
+  const tone =
+    props.state === 'failed' || props.state === 'dead-lettered'
+      ? 'bar-fill full'
+      : props.state === 'succeeded'
+        ? 'bar-fill done'
+        : 'bar-fill';
+  return (
+    <div className="progress" data-testid={props.testId}>
+      <div
+        className="bar"
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(share * 100)}
+        aria-label={props.label}
+      >
+        <div className={tone} style={{ width: `${(share * 100).toFixed(1)}%` }} />
+      </div>
+      {props.label ? <div className="progress-label">{props.label}</div> : null}
     </div>
   );
 }

@@ -52,3 +52,11 @@ export function formatTime(iso: string): string {
 export function baseName(path: string): string {
   return path.split('/').filter(Boolean).pop() ?? path;
 }
+
+/**
+ * An error message fit to show: a job's JavaScript module runs from a `data:` URL, whose
+ * base64 text fills stack traces; it is shown as `job-module`.
+ */
+export function readableError(message: string): string {
+  return message.replace(/data:text\/javascript;base64,[A-Za-z0-9+/=]+/g, 'job-module');
+}

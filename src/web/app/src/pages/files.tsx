@@ -1,6 +1,7 @@
 /**
  * Files: browse the DFS namespace directory by directory, upload from the browser with a
- * progress bar, download, rename, and delete after a confirmation.
+ * progress bar, download, rename, delete after a confirmation, and find files by content
+ * (through the search cluster).
  */
 import { useState, type ReactNode } from 'react';
 import type { DirectoryListing, WireFileSummary } from '../../../api-types.js';
@@ -8,6 +9,7 @@ import { downloadUrl, fetchJson, messageOf, usePolling } from '../api.js';
 import { Async, ConfirmDialog, Panel } from '../components.js';
 import { baseName, formatBytes, formatTime } from '../format.js';
 import { href, type Route } from '../router.js';
+import { ContentSearchPanel } from './content-search.js';
 import { UploadPanel } from './upload.js';
 
 /** `/data/` or `/data` -> `/data`; empty -> `/`. */
@@ -31,14 +33,12 @@ export function FilesPage(props: { route: Route }): ReactNode {
             onChange={(event) => setFilter(event.target.value)}
             aria-label="Filter by name"
           />
-          <span className="muted" title="Content search goes through the search cluster">
-            Finding files by their content arrives with the search service (issue 4).
-          </span>
         </div>
         <Async data={listing.data} error={listing.error} what={`the directory ${dir}`}>
           {(data) => <Listing listing={data} filter={filter} onChanged={listing.refresh} />}
         </Async>
       </Panel>
+      <ContentSearchPanel />
       <UploadPanel dir={dir} onUploaded={listing.refresh} />
     </div>
   );

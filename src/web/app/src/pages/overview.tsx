@@ -1,14 +1,17 @@
 /**
  * Overview: nodes by role with their health and heartbeat age, DFS storage and file figures,
- * and charts of the last minutes of request rate, latency and throughput.
+ * jobs running, search figures, and charts of the last minutes of request rate, latency and
+ * throughput. Each part shows a message in its place when its service does not answer.
  */
 import { useMemo, type ReactNode } from 'react';
 import type {
   DfsStats,
+  JobsSummary,
   MetricsPoint,
   MetricsView,
   NodesSnapshot,
   Overview,
+  SearchSummary,
   WireServer,
 } from '../../../api-types.js';
 import { useNow, usePolling } from '../api.js';
@@ -16,6 +19,7 @@ import { Async, ErrorNote, Panel, Stat, StatusBadge, StorageBar } from '../compo
 import { formatAge, formatBytes, formatCount, formatLatency, formatRatio } from '../format.js';
 import { LineChart, type Series } from '../line-chart.js';
 import { href } from '../router.js';
+import { JobTable } from './jobs.js';
 
 export function OverviewPage(): ReactNode {
   const overview = usePolling<Overview>('/api/overview', 3_000);
@@ -54,13 +58,73 @@ export function OverviewPage(): ReactNode {
           }
         </Async>
       </Panel>
-      <Panel title="Jobs" testId="overview-jobs">
-        <p className="muted">
-          Running MapReduce jobs appear here once the MapReduce service arrives (issue 5).
-        </p>
+      <Panel title="Jobs" testId="overview-jobs" actions={<a href={href('/jobs')}>all jobs</a>}>
+        <Async data={overview.data} error={overview.error} what="job figures">
+          {(data) =>
+            data.jobs.ok ? (
+              <JobFigures jobs={data.jobs.data} />
+            ) : (
+              <ErrorNote title="MapReduce master not available" message={data.jobs.error} />
+            )
+          }
+        </Async>
+      </Panel>
+      <Panel title="Search" testId="overview-search" actions={<a href={href('/search')}>search</a>}>
+        <Async data={overview.data} error={overview.error} what="search figures">
+          {(data) =>
+            data.search.ok ? (
+              <SearchFigures search={data.search.data} />
+            ) : (
+              <ErrorNote title="Search not available" message={data.search.error} />
+            )
+          }
+        </Async>
       </Panel>
       <Charts metrics={metrics.data} error={metrics.error} />
     </div>
+  );
+}
+
+function JobFigures(props: { jobs: JobsSummary }): ReactNode {
+  const { jobs } = props;
+  return (
+    <>
+      <div className="stats">
+        <Stat label="jobs running" value={formatCount(jobs.running)} testId="stat-jobs-running" />
+        <Stat label="jobs queued" value={formatCount(jobs.queued)} />
+      </div>
+      {jobs.recent.length > 0 ? (
+        <JobTable jobs={jobs.recent} compact />
+      ) : (
+        <p className="muted">No job has been submitted yet.</p>
+      )}
+    </>
+  );
+}
+
+function SearchFigures(props: { search: SearchSummary }): ReactNode {
+  const { search } = props;
+  return (
+    <>
+      <div className="stats">
+        <Stat
+          label="documents"
+          value={search.documents === null ? '—' : formatCount(search.documents)}
+          testId="stat-search-docs"
+        />
+        <Stat label="terms" value={search.terms === null ? '—' : formatCount(search.terms)} />
+        <Stat label="live nodes" value={formatCount(search.nodes_live)} />
+        <Stat
+          label="leader"
+          value={search.leader_id === null ? 'none' : `node ${search.leader_id}`}
+          warn={search.leader_id === null}
+          testId="stat-search-leader"
+        />
+      </div>
+      {search.balancer_error ? (
+        <p className="stale">Balancer figures not available: {search.balancer_error}</p>
+      ) : null}
+    </>
   );
 }
 
