@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { configReferenceMarkdown, type ConfigSchema } from '../src/core/config.js';
 import { registeredServiceOptions } from '../src/core/service.js';
+import { securityServiceOptions } from '../src/security/service-security.js';
 import { datanodeConfigSchema, metaConfigSchema } from '../src/dfs/index.js';
 import { masterConfigSchema, workerConfigSchema } from '../src/mapreduce/index.js';
 import { registryConfigSchema } from '../src/registry/index.js';
@@ -47,6 +48,13 @@ export const documentedSchemas: readonly DocumentedSchema[] = [
       '`--port` with its own default, `--data-dir`, `--advertise-host`, `--log-level`) ' +
       'and these.',
     schema: registeredServiceOptions(),
+  },
+  {
+    heading: 'Security options of every service',
+    summary:
+      'Every service takes these (docs/security.md); they are left out of the tables of the ' +
+      'services below. All are off by default.',
+    schema: securityServiceOptions(),
   },
   {
     heading: '`tessera meta`',
@@ -97,6 +105,18 @@ export const OPERATIONS_DOC_PATH = fileURLToPath(new URL('../docs/operations.md'
 
 const REGENERATE = 'node --import tsx scripts/gen-config-docs.ts';
 
+/** Flags shown once, in their own section, instead of in every service's table. */
+const SHARED_FLAGS: ReadonlySet<string> = new Set(
+  Object.values(securityServiceOptions()).map((spec) => spec.flag),
+);
+
+/** A schema without the shared security flags (unless it is the security section itself). */
+function withoutSharedFlags(schema: ConfigSchema): ConfigSchema {
+  const entries = Object.entries(schema);
+  if (entries.every(([, spec]) => SHARED_FLAGS.has(spec.flag))) return schema;
+  return Object.fromEntries(entries.filter(([, spec]) => !SHARED_FLAGS.has(spec.flag)));
+}
+
 /** The Markdown between the markers: a heading and a table per documented schema. */
 export function renderConfigReference(
   schemas: readonly DocumentedSchema[] = documentedSchemas,
@@ -111,7 +131,10 @@ export function renderConfigReference(
       '',
       summary,
       '',
-      configReferenceMarkdown(schema).split('\n').map(escapeCodePipes).join('\n'),
+      configReferenceMarkdown(withoutSharedFlags(schema))
+        .split('\n')
+        .map(escapeCodePipes)
+        .join('\n'),
     ].join('\n'),
   );
   return [...header, '', sections.join('\n\n')].join('\n');

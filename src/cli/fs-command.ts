@@ -1,4 +1,4 @@
-import { rename, rm, stat as statLocal } from 'node:fs/promises';
+import { open as openLocal, readFile, rename, rm, stat as statLocal } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ConfigError, parseBytes } from '../core/config.js';
@@ -18,7 +18,7 @@ interface FsOptions {
 
 /** What a failure is about, so its message can name the paths and the next step. */
 export interface FailureContext {
-  readonly command: 'put' | 'get' | 'ls' | 'stat' | 'rm' | 'mv';
+  readonly command: 'put' | 'get' | 'ls' | 'stat' | 'rm' | 'mv' | 'index';
   readonly registryUrl: string;
   /** The master's URL, once known. */
   readonly metaUrl?: string;
@@ -39,8 +39,18 @@ export class FsCliError extends Error {
   }
 }
 
-/** The exit code of `tessera fs put --index` until the search subsystem (issue 4) arrives. */
-export const INDEX_NOT_AVAILABLE_EXIT_CODE = 2;
+/**
+ * The exit code of `tessera fs put --index` (and `tessera fs index`) when the file is binary:
+ * it is stored (put), but not indexed, as the user asked.
+ */
+export const NOT_INDEXED_EXIT_CODE = 2;
+
+/** The registry role of search nodes (as src/search registers them). */
+const SEARCH_NODE_ROLE = 'search-node';
+/** Bytes read to tell a binary file (a NUL byte among them) from text, as `search index` does. */
+const BINARY_SNIFF_BYTES = 8192;
+/** Largest file indexed: 4 MiB of UTF-8 never exceeds the 4 Mi characters a document may hold. */
+export const MAX_INDEXED_BYTES = 4 * 1024 * 1024;
 
 /**
  * `tessera fs`: the DFS from the command line (put, get, ls, stat, rm, mv), each with
@@ -50,13 +60,14 @@ export const INDEX_NOT_AVAILABLE_EXIT_CODE = 2;
 export function addFsCommand(program: Command): void {
   const fs = program
     .command('fs')
-    .description('Use the distributed file system: put, get, ls, stat, rm, mv.');
+    .description('Use the distributed file system: put, get, ls, stat, rm, mv, index.');
   addPutCommand(fs);
   addGetCommand(fs);
   addLsCommand(fs);
   addStatCommand(fs);
   addRmCommand(fs);
   addMvCommand(fs);
+  addIndexCommand(fs);
 }
 
 /** Adds `--registry`, `--meta` and `--json`. */
@@ -83,7 +94,11 @@ function addPutCommand(fs: Command): void {
         parseSize,
       )
       .option('--overwrite', 'replace REMOTE if it exists')
-      .option('--index', 'index the file for search once stored (arrives with issue 4)'),
+      .option(
+        '--index',
+        'also index a text file for search, as a document whose id is its DFS path',
+      )
+      .option('--lang <lang>', 'language of the text for --index (en, es; default en)'),
   ).action(
     async (
       local: string,
@@ -93,17 +108,14 @@ function addPutCommand(fs: Command): void {
         chunkSize?: number;
         overwrite?: boolean;
         index?: boolean;
+        lang?: string;
       },
     ) => {
-      // ISSUE 4 HOOK: `--index` is accepted now so scripts can be written against it; the
-      // search subsystem replaces this refusal with "upload, then hand the file to the indexer".
-      if (options.index) {
-        refuseIndexUntilSearch();
-        return;
-      }
       const path = remotePathFor(remote, basename(local));
       await runFs(options, { command: 'put', path }, async (client) => {
+        await checkLang(options.lang, options.index);
         const size = await localFileSize(local);
+        const text = options.index ? await sniffLocal(local, size) : undefined;
         const progress = startProgress({
           verb: 'uploaded',
           totalBytes: size,
@@ -117,25 +129,180 @@ function addPutCommand(fs: Command): void {
             onProgress: (bytes) => progress.add(bytes),
           }),
         );
-        if (options.json) return printJson(metadata);
+        const indexed =
+          text === undefined
+            ? undefined
+            : await indexAfterPut(options, metadata.path, metadata.size, text, () =>
+                readFile(local, 'utf8'),
+              );
+        if (options.json)
+          return printJson(indexed === undefined ? metadata : { ...metadata, indexed });
         const chunks = `${metadata.chunks.length} chunk${metadata.chunks.length === 1 ? '' : 's'}`;
         process.stdout.write(
-          `put ${local} -> ${metadata.path}: ${formatBytes(metadata.size)}, ${chunks} of ${formatBytes(metadata.chunk_size)}, replicas ${replicationOf(metadata)}\n`,
+          `put ${local} -> ${metadata.path}: ${formatBytes(metadata.size)}, ${chunks} of ${formatBytes(metadata.chunk_size)}, replicas ${replicationOf(metadata)}${indexed === true ? '; indexed for search' : ''}\n`,
         );
       });
     },
   );
 }
 
+/** What a file is, for indexing: text within the size limit, binary, or too large. */
+type TextCheck = 'text' | 'binary' | 'too-large';
+
+function checkText(head: Buffer, size: number): TextCheck {
+  if (head.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return 'binary';
+  return size > MAX_INDEXED_BYTES ? 'too-large' : 'text';
+}
+
+/** Reads the first bytes of a local file and checks it (before anything is uploaded). */
+async function sniffLocal(path: string, size: number): Promise<TextCheck> {
+  const handle = await openLocal(path, 'r');
+  try {
+    const head = Buffer.alloc(Math.min(size, BINARY_SNIFF_BYTES));
+    await handle.read(head, 0, head.length, 0);
+    return checkText(head, size);
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
- * The `--index` placeholder (issue 4): indexing a stored file for search arrives with the
- * search subsystem. Until then the flag is refused with exit code 2, before anything is sent.
+ * The `--index` step of a put, once the file is stored: a binary file is not indexed (exit
+ * code 2: the user asked for something that cannot be done), a file over 4 MiB is not indexed
+ * (a warning: the upload is what mattered), and a search cluster that cannot be reached costs a
+ * warning that says how to index the file later; the put itself has succeeded in every case.
+ * Answers whether the file was indexed.
  */
-function refuseIndexUntilSearch(): void {
-  process.stderr.write(
-    'tessera fs put --index: search indexing arrives with the search subsystem (issue 4); upload without --index for now\n',
-  );
-  process.exitCode = INDEX_NOT_AVAILABLE_EXIT_CODE;
+async function indexAfterPut(
+  options: FsOptions & { lang?: string },
+  path: string,
+  size: number,
+  check: TextCheck,
+  read: () => Promise<string>,
+): Promise<boolean> {
+  const stored = `tessera fs put: stored ${path}, but`;
+  if (check === 'binary') {
+    process.stderr.write(
+      `${stored} did not index it: it is binary (a NUL byte in its first 8 KiB); only text files are indexed for search\n`,
+    );
+    process.exitCode = NOT_INDEXED_EXIT_CODE;
+    return false;
+  }
+  if (check === 'too-large') {
+    process.stderr.write(
+      `${stored} did not index it: ${formatBytes(size)} is over the ${formatBytes(MAX_INDEXED_BYTES)} a search document may hold\n`,
+    );
+    return false;
+  }
+  try {
+    await indexDocument(options, path, size, await read());
+    return true;
+  } catch (error) {
+    process.stderr.write(
+      `${stored} could not index it for search (${messageOf(error)}); start the search nodes (\`tessera up\`, or \`tessera search-node\`), then run \`tessera fs index ${path}\`\n`,
+    );
+    return false;
+  }
+}
+
+/** Indexes `content` as the search document of DFS file `path` (doc_id = the path). */
+async function indexDocument(
+  options: FsOptions & { lang?: string },
+  path: string,
+  size: number,
+  content: string,
+): Promise<void> {
+  const { SearchClient } = await import('../search/index.js');
+  const search = new SearchClient({ registryUrl: options.registry, timeoutMs: 30_000 });
+  try {
+    const metadata = { path, size, source: 'dfs', ...(options.lang ? { lang: options.lang } : {}) };
+    await search.index([{ doc_id: path, content, metadata }]);
+  } finally {
+    await search.close();
+  }
+}
+
+/**
+ * After `rm`: deletes the file's search document, if the cluster has search nodes and holds
+ * one. A search cluster that does not answer costs a warning, never the rm. Answers whether a
+ * document was deleted.
+ */
+async function unindexAfterRm(
+  options: FsOptions,
+  http: HttpClient,
+  path: string,
+): Promise<boolean> {
+  const discovery = new DiscoveryClient({ registryUrl: options.registry, http });
+  const searchNodes = await discovery.servers(SEARCH_NODE_ROLE).catch(() => []);
+  if (searchNodes.length === 0) return false;
+  const { SearchClient } = await import('../search/index.js');
+  const search = new SearchClient({ registryUrl: options.registry, timeoutMs: 10_000 });
+  try {
+    if ((await search.get(path)) === undefined) return false;
+    await search.delete(path);
+    return true;
+  } catch (error) {
+    process.stderr.write(
+      `tessera fs rm: deleted ${path}, but could not check or remove its search document (${messageOf(error)}); once the search nodes are up, run \`tessera search delete ${path}\`\n`,
+    );
+    return false;
+  } finally {
+    await search.close();
+  }
+}
+
+function addIndexCommand(fs: Command): void {
+  withClientOptions(
+    fs
+      .command('index <path>')
+      .description('Index a text file already in the DFS for search (doc_id = its DFS path).')
+      .option('--lang <lang>', 'language of the text (en, es; default en)'),
+  ).action(async (remote: string, options: FsOptions & { lang?: string }) => {
+    const path = absolute(remote);
+    await runFs(options, { command: 'index', path }, async (client) => {
+      await checkLang(options.lang, true);
+      const metadata = await client.stat(path);
+      const pieces: Buffer[] = [];
+      for await (const piece of client.getStream(path)) {
+        pieces.push(piece as Buffer);
+        if (metadata.size > MAX_INDEXED_BYTES) break;
+      }
+      const bytes = Buffer.concat(pieces);
+      const check = checkText(bytes, metadata.size);
+      if (check !== 'text') {
+        const why =
+          check === 'binary'
+            ? 'it is binary (a NUL byte in its first 8 KiB)'
+            : `${formatBytes(metadata.size)} is over the ${formatBytes(MAX_INDEXED_BYTES)} a search document may hold`;
+        throw new FsCliError(`${path} is not indexed: ${why}`, NOT_INDEXED_EXIT_CODE);
+      }
+      try {
+        await indexDocument(options, path, metadata.size, bytes.toString('utf8'));
+      } catch (error) {
+        throw new FsCliError(
+          `cannot index ${path} for search (${messageOf(error)}); start the search nodes (\`tessera up\`, or \`tessera search-node\`) and try again`,
+        );
+      }
+      if (options.json) return printJson({ status: 'indexed', path, size: metadata.size });
+      process.stdout.write(`indexed ${path} for search (${formatBytes(metadata.size)})\n`);
+    });
+  });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Checks `--lang` against the analyzer's languages (before anything is uploaded); loads the
+ * search module only when a language is given.
+ */
+async function checkLang(lang: string | undefined, index: boolean | undefined): Promise<void> {
+  if (lang === undefined) return;
+  if (!index) throw new FsCliError('--lang names the language of --index; add --index');
+  const { parseLanguage } = await import('../search/index.js');
+  if (parseLanguage(lang) === undefined)
+    throw new FsCliError(`unknown language ${JSON.stringify(lang)} for --lang; use en or es`);
 }
 
 function addGetCommand(fs: Command): void {
@@ -341,10 +508,11 @@ function addRmCommand(fs: Command): void {
       .description('Delete a file (its chunks are then collected on the datanodes).'),
   ).action(async (remote: string, options: FsOptions) => {
     const path = absolute(remote);
-    await runFs(options, { command: 'rm', path }, async (client) => {
+    await runFs(options, { command: 'rm', path }, async (client, http) => {
       await client.delete(path);
-      if (options.json) return printJson({ status: 'deleted', path });
-      process.stdout.write(`deleted ${path}\n`);
+      const unindexed = await unindexAfterRm(options, http, path);
+      if (options.json) return printJson({ status: 'deleted', path, unindexed });
+      process.stdout.write(`deleted ${path}${unindexed ? ' and its search document' : ''}\n`);
     });
   });
 }
@@ -373,14 +541,14 @@ function addMvCommand(fs: Command): void {
 async function runFs(
   options: FsOptions,
   context: Omit<FailureContext, 'registryUrl'>,
-  body: (client: DfsClient) => Promise<void>,
+  body: (client: DfsClient, http: HttpClient) => Promise<void>,
 ): Promise<void> {
   // Short retries: a person is waiting, and a dead peer should be reported, not hidden.
   const http = new HttpClient({ timeoutMs: 30_000, maxRetries: 2, connectionsPerOrigin: 16 });
   let metaUrl: string | undefined;
   try {
     metaUrl = await resolveMetaUrl(options, http);
-    await body(new DfsClient({ metaUrl, http }));
+    await body(new DfsClient({ metaUrl, http }), http);
   } catch (error) {
     const full: FailureContext = {
       ...context,

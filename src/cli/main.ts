@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { TESSERA_VERSION } from '../core/version.js';
+import { takeTokenOption } from '../security/cli-token.js';
 
 type AddCommand = (program: Command) => void;
 
@@ -20,6 +21,8 @@ const COMMANDS: Record<string, () => Promise<AddCommand[]>> = {
   web: async () => [(await import('./web-command.js')).addWebCommand],
   mapreduce: async () => [(await import('./mapreduce-commands.js')).addMapReduceCommand],
   job: async () => [(await import('./mapreduce-commands.js')).addJobCommand],
+  token: async () => [(await import('./token-command.js')).addTokenCommand],
+  certs: async () => [(await import('./certs-command.js')).addCertsCommand],
 };
 
 /** Builds the `tessera` command with the named command group, or every group when absent. */
@@ -38,5 +41,6 @@ export async function buildProgram(only?: string): Promise<Command> {
   return program;
 }
 
-const [, , first] = process.argv;
-await (await buildProgram(first)).parseAsync(process.argv);
+const argv = takeTokenOption(process.argv, process.env);
+const [, , first] = argv;
+await (await buildProgram(first)).parseAsync(argv);

@@ -4,7 +4,9 @@
  * listings show size, chunk count and live/factor replication; stat shows every chunk with
  * its replicas and their state; mv and rm change the namespace; every --json output parses.
  * An expected failure is one line on stderr naming what went wrong and what to do next, with
- * exit code 1 and no stack trace; `put --index` is refused with exit code 2 until issue 4.
+ * exit code 1 and no stack trace. `put --index` without search nodes stores a text file and
+ * warns how to index it later; a binary file is stored, not indexed, exit code 2
+ * (test/cli/fs-index.test.ts covers --index with a search cluster).
  * Progress: a bar with bytes, MB/s and ETA on a terminal, otherwise one summary line.
  */
 import assert from 'node:assert/strict';
@@ -326,10 +328,11 @@ describe('tessera fs against a real cluster', () => {
 
   test('put splits into chunks and reports; --index, a missing file and a down registry fail clearly', async () => {
     const down = `http://127.0.0.1:${await closedPort()}`;
-    const [big, one, indexed, noRegistry] = await Promise.all([
+    const [big, one, indexed, indexedText, noRegistry] = await Promise.all([
       fs('put', bigLocal, '/data/big.bin', '--chunk-size', '1MiB'),
       fs('put', join(dir.path, 'one.txt'), '/data/sub/', '--json', '--replication', '2'),
-      fs('put', bigLocal, '/data/indexed.bin', '--index'),
+      fs('put', bigLocal, '/indexed/big.bin', '--index'),
+      fs('put', join(dir.path, 'one.txt'), '/indexed/one.txt', '--index'),
       runCli(['fs', 'ls', '--registry', down]),
     ]);
     const human = assertOk(big, 'put');
@@ -344,8 +347,17 @@ describe('tessera fs against a real cluster', () => {
     assert.equal(json.size, 1);
     assert.equal(json.replication_factor, 2);
     assert.equal(json.chunks[0]?.replicas.length, 2);
-    assertFailure(indexed, 2, /search indexing arrives with the search subsystem \(issue 4\)/);
-    await assert.rejects(http.getJson(`${meta.url}/api/v1/files/data/indexed.bin`), /404/);
+    assert.equal(indexed.code, 2, indexed.stderr);
+    assert.match(
+      indexed.stderr,
+      /^tessera fs put: stored \/indexed\/big\.bin, but did not index it: it is binary \(a NUL byte in its first 8 KiB\)/m,
+    );
+    assert.equal(indexedText.code, 0, indexedText.stderr);
+    assert.match(
+      indexedText.stderr,
+      /^tessera fs put: stored \/indexed\/one\.txt, but could not index it for search \(no active search-node server is registered.*\); start the search nodes .*`tessera fs index \/indexed\/one\.txt`$/m,
+    );
+    await http.getJson(`${meta.url}/api/v1/files/indexed/big.bin`); // stored all the same
     assertFailure(
       noRegistry,
       1,
