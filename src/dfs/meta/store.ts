@@ -176,7 +176,7 @@ export class MetaStore {
   }
 
   close(): void {
-    this.group.flush();
+    this.group.close();
     this.db.close();
   }
 
