@@ -571,7 +571,9 @@ async function resolveMetaUrl(options: FsOptions, http: HttpClient): Promise<str
   let servers;
   try {
     servers = await discovery.servers('dfs-meta');
-  } catch {
+  } catch (error) {
+    if (error instanceof HttpStatusError)
+      throw new FsCliError(`the registry at ${options.registry} ${refusal(error)}`);
     throw new FsCliError(
       `cannot reach the registry at ${options.registry}; start the cluster with \`npm start\` (or \`tessera up\`), or point to it with --registry URL`,
     );
@@ -612,11 +614,20 @@ function describeMasterAnswer(error: HttpStatusError, context: FailureContext): 
     return `${path} is being written by another client (${detail}); try again when that upload ends or its lease expires`;
   if (error.status === 409 && (context.command === 'put' || context.command === 'mv'))
     return `${context.command === 'mv' ? context.to : path} already exists; pass --overwrite to replace it`;
+  if (error.status === 401 || error.status === 403) return `the metadata master ${refusal(error)}`;
   if (error.status === 503)
     return `the metadata master cannot serve this now: ${detail}; check the datanodes with \`tessera nodes --role datanode\``;
   if (error.status >= 400 && error.status < 500)
     return `the metadata master refused the request: ${detail}`;
   return `the metadata master failed (HTTP ${error.status}): ${detail}; its log says more`;
+}
+
+/** A 401 or 403 answer, with what to do about it (docs/security.md). */
+function refusal(error: HttpStatusError): string {
+  const detail = error.problem?.detail ?? error.problem?.title ?? `HTTP ${error.status}`;
+  return error.status === 401
+    ? `needs a valid token (${detail}); pass --token JWT or set TESSERA_TOKEN (an admin creates one with \`tessera token create\`)`
+    : `refused the request for this token's role (${detail}); ask an admin for a token with the needed role`;
 }
 
 /** Local file-system errors (errno codes), or undefined for other errors. */

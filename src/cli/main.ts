@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { ConfigError } from '../core/config.js';
 import { TESSERA_VERSION } from '../core/version.js';
 import { takeTokenOption } from '../security/cli-token.js';
 
@@ -43,4 +44,12 @@ export async function buildProgram(only?: string): Promise<Command> {
 
 const argv = takeTokenOption(process.argv, process.env);
 const [, , first] = argv;
-await (await buildProgram(first)).parseAsync(argv);
+try {
+  await (await buildProgram(first)).parseAsync(argv);
+} catch (error) {
+  // A configuration mistake found while starting (e.g. --encrypt without --key-file) is the
+  // operator's to fix: one line that says what is wrong, no stack trace.
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`tessera: ${error.message}\n`);
+  process.exit(2);
+}

@@ -9,7 +9,7 @@ export function addWebCommand(program: Command): void {
   const command = program
     .command('web')
     .description(
-      'Run the web dashboard: cluster overview, files, nodes (port 8080; finds the services through the registry).',
+      'Run the web dashboard: overview, files, search, jobs, nodes (port 8080; finds the services through the registry).',
     );
   addSchemaOptions(command, webConfigSchema);
   command.action(async () => {

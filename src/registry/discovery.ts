@@ -55,6 +55,9 @@ export class DiscoveryClient {
       this.cache.set(key, { servers: list.servers, fetchedAtMs: this.clock.nowMs() });
       return list.servers;
     } catch (error) {
+      // A refusal (no or a bad token when --auth is on) is an answer, not an outage.
+      if (error instanceof HttpStatusError && (error.status === 401 || error.status === 403))
+        throw error;
       if (cached) return cached.servers;
       if (this.options.fallbackUrl) return [fallbackRecord(this.options.fallbackUrl, role)];
       throw new UnavailableError(

@@ -10,7 +10,6 @@
  * Progress: a bar with bytes, MB/s and ETA on a terminal, otherwise one summary line.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -28,40 +27,8 @@ import { formatBytes, formatDuration, formatRate, startProgress } from '../../sr
 import { HttpStatusError, PeerUnavailableError } from '../../src/core/errors-http-client.js';
 import { HttpClient } from '../../src/core/http-client.js';
 import type { FileMetadata, FileSummary } from '../../src/dfs/index.js';
-import {
-  startTessera,
-  tempDir,
-  TESSERA_BIN,
-  waitFor,
-  type RunningProcess,
-} from '../helpers/processes.js';
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: Buffer;
-  readonly stderr: string;
-}
-
-/** Runs `tessera <args>` from the sources and collects its output. */
-function runCli(args: readonly string[]): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TESSERA_FROM_SOURCE: '1' };
-  delete env['REGISTRY_URL'];
-  delete env['TESSERA_META_URL'];
-  const child = spawn(process.execPath, [TESSERA_BIN, ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout.on('data', (piece: Buffer) => stdout.push(piece));
-  child.stderr.on('data', (piece: Buffer) => stderr.push(piece));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) =>
-      resolve({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString() }),
-    );
-  });
-}
+import { startTessera, tempDir, waitFor, type RunningProcess } from '../helpers/processes.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 
 /** A port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -75,7 +42,7 @@ async function closedPort(): Promise<number> {
 
 function assertOk(result: CliResult, what: string): string {
   assert.equal(result.code, 0, `${what} failed (${result.code}): ${result.stderr}`);
-  return result.stdout.toString();
+  return result.stdout;
 }
 
 /** An expected failure: the exit code, one line on stderr, no stack trace. */
@@ -414,7 +381,7 @@ describe('tessera fs against a real cluster', () => {
     assert.match(assertOk(get, 'get'), /SHA-256 verified/);
     assert.ok(readFileSync(out).equals(content), 'get writes the same bytes');
     assert.equal(toStdout.code, 0, toStdout.stderr);
-    assert.ok(toStdout.stdout.equals(content), 'get - writes the same bytes to stdout');
+    assert.ok(toStdout.stdoutBytes.equals(content), 'get - writes the same bytes to stdout');
     assert.match(toStdout.stderr, /^downloaded 3\.0 MiB in /);
   });
 

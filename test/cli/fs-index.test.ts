@@ -9,45 +9,14 @@
  * delete`), and those commands work once the nodes are back.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HttpStatusError } from '../../src/core/errors-http-client.js';
 import { HttpClient } from '../../src/core/http-client.js';
-import {
-  startTessera,
-  tempDir,
-  TESSERA_BIN,
-  waitFor,
-  type RunningProcess,
-} from '../helpers/processes.js';
+import { startTessera, tempDir, waitFor, type RunningProcess } from '../helpers/processes.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { SearchCluster, type SearchAnswer } from '../helpers/search-cluster.js';
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `tessera <args>` from the sources. */
-function runCli(args: readonly string[]): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TESSERA_FROM_SOURCE: '1' };
-  delete env['REGISTRY_URL'];
-  delete env['TESSERA_META_URL'];
-  const child = spawn(process.execPath, [TESSERA_BIN, ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (piece: Buffer) => (stdout += piece.toString()));
-  child.stderr.on('data', (piece: Buffer) => (stderr += piece.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function assertOk(result: CliResult, what: string): string {
   assert.equal(result.code, 0, `${what} failed (${result.code}): ${result.stderr}`);

@@ -6,11 +6,14 @@
 // write, delete, rename and list respects, and datanodes serve chunks only to callers holding a
 // chunk token the master signed for that chunk and operation.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HttpStatusError } from '../../src/core/errors-http-client.js';
 import { DfsClient, type FileMetadata } from '../../src/dfs/index.js';
 import { generateSecret, tokenKeys } from '../../src/security/keys.js';
 import { issueApiToken, issueChunkToken } from '../../src/security/tokens.js';
+import { runCli } from '../helpers/cli.js';
 import { SecureCluster } from './secure-cluster.js';
 
 const CHUNK_TOKEN = 'x-tessera-chunk-token';
@@ -127,6 +130,30 @@ describe('authentication and authorization on a real cluster (--auth)', () => {
       .map((s) => s.role)
       .sort();
     assert.deepEqual(roles, ['datanode', 'datanode', 'dfs-meta']);
+  });
+
+  test('the fs CLI says a token is needed, or that its role is too low; with one it works', async () => {
+    const ls = (token?: string) =>
+      runCli(
+        ['fs', 'ls', '/', '--registry', cluster.registry.url],
+        token === undefined ? {} : { TESSERA_TOKEN: token },
+      );
+    const anonymous = await ls();
+    assert.notEqual(anonymous.code, 0);
+    assert.match(anonymous.stderr, /needs a valid token .*--token JWT or set TESSERA_TOKEN/);
+    assert.doesNotMatch(anonymous.stderr, /cannot reach/);
+    const tampered = await ls(`${tokens['rita'] ?? ''}x`);
+    assert.match(tampered.stderr, /needs a valid token/);
+    const reader = await ls(tokens['rita']);
+    assert.equal(reader.code, 0, reader.stderr);
+    const local = join(cluster.dir.path, 'cli-denied.txt');
+    writeFileSync(local, 'a reader may not write\n');
+    const put = await runCli(
+      ['fs', 'put', local, '/cli-denied.txt', '--registry', cluster.registry.url],
+      { TESSERA_TOKEN: tokens['rita'] ?? '' },
+    );
+    assert.notEqual(put.code, 0);
+    assert.match(put.stderr, /refused the request for this token's role/);
   });
 
   test('file ACLs: another user’s private file is forbidden, the owner and admins pass', async () => {
