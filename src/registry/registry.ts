@@ -34,7 +34,8 @@ export class Registry {
     return this.table.version;
   }
 
-  register(body: RegisterBody): { record: ServerRecord; created: boolean } {
+  /** Registers (or refreshes) a server; resolves once the record is durable. */
+  async register(body: RegisterBody): Promise<{ record: ServerRecord; created: boolean }> {
     const id = body.server_id ?? this.options.random.uuid();
     const url = body.url ?? `http://${formatHost(body.host)}:${body.port}`;
     const payload: ServerPayload = {
@@ -47,15 +48,18 @@ export class Registry {
     const before = this.table.version;
     const { member, created } = this.table.register(id, payload, this.options.clock.nowMs());
     this.pendingHeartbeats.delete(id);
-    this.persist({ upsert: [member] }, this.table.version !== before);
+    await this.persist({ upsert: [member] }, this.table.version !== before);
     return { record: toRecord(member), created };
   }
 
-  /** Answers the refreshed record, or `undefined` for an unknown id (the sender re-registers). */
-  heartbeat(
+  /**
+   * Answers the refreshed record, or `undefined` for an unknown id (the sender re-registers).
+   * A plain heartbeat is answered at once; a recovery or a metadata change once it is durable.
+   */
+  async heartbeat(
     id: string,
     metadata?: Record<string, unknown>,
-  ): { record: ServerRecord; recovered: boolean } | undefined {
+  ): Promise<{ record: ServerRecord; recovered: boolean } | undefined> {
     const before = this.table.version;
     const current = this.table.get(id);
     const payload = current && metadata ? { ...current.payload, metadata } : undefined;
@@ -63,29 +67,34 @@ export class Registry {
     if (outcome.kind === 'unknown') return undefined;
     if (this.table.version !== before) {
       this.pendingHeartbeats.delete(id);
-      this.persist({ upsert: [outcome.member] });
+      await this.persist({ upsert: [outcome.member] });
     } else {
       this.pendingHeartbeats.set(id, outcome.member.lastHeartbeatMs);
     }
     return { record: toRecord(outcome.member), recovered: outcome.recovered };
   }
 
-  remove(id: string): boolean {
+  /** Removes a server; resolves false for an unknown id, true once the removal is durable. */
+  async remove(id: string): Promise<boolean> {
     const removed = this.table.remove(id);
     if (!removed) return false;
     this.pendingHeartbeats.delete(id);
-    this.persist({ remove: [id] });
+    await this.persist({ remove: [id] });
     return true;
   }
 
-  /** The periodic cleanup: expire silent servers, drop long-inactive ones, flush heartbeats. */
-  sweep(): { expired: string[]; removed: string[] } {
+  /**
+   * The periodic cleanup: expire silent servers, drop long-inactive ones, flush heartbeats.
+   * Answers at once what changed; `durable` resolves once those changes are written.
+   */
+  sweep(): { expired: string[]; removed: string[]; durable: Promise<void> } {
     this.flushHeartbeats();
     const { expired, removed } = this.table.sweep(this.options.clock.nowMs());
-    if (expired.length > 0 || removed.length > 0) {
-      this.persist({ upsert: [...expired], remove: removed.map((member) => member.id) });
-    }
-    return { expired: expired.map((m) => m.id), removed: removed.map((m) => m.id) };
+    const durable =
+      expired.length > 0 || removed.length > 0
+        ? this.persist({ upsert: expired, remove: removed.map((member) => member.id) })
+        : Promise.resolve();
+    return { expired: expired.map((m) => m.id), removed: removed.map((m) => m.id), durable };
   }
 
   /** Writes batched heartbeat times to the store. */
@@ -152,11 +161,11 @@ export class Registry {
   }
 
   /** Writes changes durably, then wakes blocking queries if the index moved. */
-  private persist(
-    changes: { upsert?: Member<ServerPayload>[]; remove?: string[] },
+  private async persist(
+    changes: { upsert?: readonly Member<ServerPayload>[]; remove?: readonly string[] },
     indexChanged = true,
-  ): void {
-    this.options.store?.write({ ...changes, index: this.table.version });
+  ): Promise<void> {
+    await this.options.store?.write({ ...changes, index: this.table.version });
     if (indexChanged) for (const waiter of [...this.waiters]) waiter();
   }
 }

@@ -79,7 +79,7 @@ export function registerRegistryRoutes(
       },
     },
     async (request, reply) => {
-      const { record, created } = registry.register(request.body);
+      const { record, created } = await registry.register(request.body);
       return reply
         .code(created ? 201 : 200)
         .header(INDEX_HEADER, registry.index)
@@ -105,7 +105,7 @@ export function registerRegistryRoutes(
       },
     },
     async (request) => {
-      const outcome = registry.heartbeat(request.body.server_id, request.body.metadata);
+      const outcome = await registry.heartbeat(request.body.server_id, request.body.metadata);
       if (!outcome) {
         throw new NotFoundError(
           `server ${request.body.server_id} is not registered; register it again`,
@@ -190,7 +190,7 @@ export function registerRegistryRoutes(
       },
     },
     async (request) => {
-      if (!registry.remove(request.params.server_id)) {
+      if (!(await registry.remove(request.params.server_id))) {
         throw new NotFoundError(`no server with id ${request.params.server_id}`);
       }
       return { status: 'removed' as const, server_id: request.params.server_id };

@@ -72,9 +72,12 @@ export async function startRegistry(
   });
   registerRegistryRoutes(app, registry, config);
   const sweeper = setInterval(() => {
-    const { expired, removed } = registry.sweep();
+    const { expired, removed, durable } = registry.sweep();
     if (expired.length > 0) deps.logger.warn({ expired }, 'servers marked inactive');
     if (removed.length > 0) deps.logger.info({ removed }, 'inactive servers removed');
+    durable.catch((error: unknown) =>
+      deps.logger.error({ err: error }, 'could not write the changes of a sweep to disk'),
+    );
   }, config.cleanupIntervalMs);
   const url = await listen(app, config.host, config.port);
   deps.logger.info({ url }, 'registry listening');

@@ -1,4 +1,4 @@
-import { openDatabase, type SqliteDatabase } from '../core/sqlite.js';
+import { GroupCommitter, openDatabase, type SqliteDatabase } from '../core/sqlite.js';
 import type { Member } from '../core/membership.js';
 import type { ServerPayload } from './types.js';
 
@@ -34,13 +34,15 @@ interface ServerRow {
 }
 
 /**
- * The registry's durable table. Registrations, removals and status changes are written (and
- * fsynced) before the caller answers; heartbeat times alone are flushed in batches, because
+ * The registry's durable table. Registrations, removals and status changes go through a group
+ * commit (one WAL sync off the event loop per group) and are durable before the caller
+ * answers; heartbeat times alone are flushed in batches without a sync, because
  * losing them in a crash only means the restarted registry waits one timeout before judging
  * liveness again (see docs/registry.md, "Durability").
  */
 export class RegistryStore {
   private readonly db: SqliteDatabase;
+  private readonly group: GroupCommitter;
   private readonly upsertStatement;
   private readonly deleteStatement;
   private readonly heartbeatStatement;
@@ -48,6 +50,7 @@ export class RegistryStore {
 
   constructor(path: string) {
     this.db = openDatabase(path, MIGRATIONS);
+    this.group = new GroupCommitter(this.db);
     this.upsertStatement = this.db.prepare(
       `INSERT INTO servers VALUES (@server_id, @role, @host, @port, @url, @metadata, @status,
          @registered_at_ms, @last_heartbeat_ms, @recoveries, @inactive_since_ms)
@@ -74,16 +77,25 @@ export class RegistryStore {
     return { members: rows.map(rowToMember), index: Number(indexRow?.value ?? 0) };
   }
 
-  /** Writes members and removals in one durable transaction, with the new change index. */
-  write(changes: { upsert?: Member<ServerPayload>[]; remove?: string[]; index: number }): void {
-    this.db.transaction(() => {
-      for (const member of changes.upsert ?? []) this.upsertStatement.run(memberToRow(member));
-      for (const id of changes.remove ?? []) this.deleteStatement.run(id);
+  /**
+   * Writes members and removals, with the new change index; resolves once durable. The rows
+   * are taken now, so later changes to the members do not leak into this write.
+   */
+  write(changes: {
+    upsert?: readonly Member<ServerPayload>[];
+    remove?: readonly string[];
+    index: number;
+  }): Promise<void> {
+    const rows = (changes.upsert ?? []).map(memberToRow);
+    const removed = [...(changes.remove ?? [])];
+    return this.group.commit(() => {
+      for (const row of rows) this.upsertStatement.run(row);
+      for (const id of removed) this.deleteStatement.run(id);
       this.indexStatement.run(String(changes.index));
-    })();
+    });
   }
 
-  /** Flushes a batch of heartbeat times. */
+  /** Flushes a batch of heartbeat times (not synced: see the class comment). */
   writeHeartbeats(beats: Iterable<[string, number]>): void {
     this.db.transaction(() => {
       for (const [id, atMs] of beats) this.heartbeatStatement.run(atMs, id);
@@ -91,6 +103,7 @@ export class RegistryStore {
   }
 
   close(): void {
+    this.group.close();
     this.db.close();
   }
 }

@@ -51,9 +51,9 @@ describe('DiscoveryClient', () => {
   let deadUrl: string;
 
   /** Registers a server directly in the registry (as its agent would). */
-  const add = (id: string, role: string, url: string): void => {
+  const add = async (id: string, role: string, url: string): Promise<void> => {
     const parsed = new URL(url);
-    registry.registry.register({
+    await registry.registry.register({
       server_id: id,
       role,
       host: parsed.hostname,
@@ -73,20 +73,20 @@ describe('DiscoveryClient', () => {
     await http.close();
     await registry.stop();
   });
-  beforeEach(() => {
-    for (const server of registry.registry.list()) registry.registry.remove(server.server_id);
+  beforeEach(async () => {
+    for (const server of registry.registry.list()) await registry.registry.remove(server.server_id);
     clock = new ManualClock(1_000_000);
   });
 
   test('answers the active servers of a role, from the cache until the TTL passes', async () => {
-    add('api-1', 'api', registry.url);
-    add('other-1', 'other', registry.url);
+    await add('api-1', 'api', registry.url);
+    await add('other-1', 'other', registry.url);
     const discovery = client();
     assert.deepEqual(
       (await discovery.servers('api')).map((s) => s.server_id),
       ['api-1'],
     );
-    add('api-2', 'api', registry.url);
+    await add('api-2', 'api', registry.url);
     clock.advance(TTL_MS - 1);
     assert.deepEqual(
       (await discovery.servers('api')).map((s) => s.server_id),
@@ -103,10 +103,10 @@ describe('DiscoveryClient', () => {
   });
 
   test('invalidate forgets the cache', async () => {
-    add('api-1', 'api', registry.url);
+    await add('api-1', 'api', registry.url);
     const discovery = client();
     await discovery.servers('api');
-    add('api-2', 'api', registry.url);
+    await add('api-2', 'api', registry.url);
     discovery.invalidate();
     assert.equal((await discovery.servers('api')).length, 2);
   });
@@ -136,7 +136,7 @@ describe('DiscoveryClient', () => {
     const own = await startTestRegistry();
     let running = true;
     try {
-      own.registry.register({ server_id: 'api-1', role: 'api', host: '127.0.0.1', port: 1 });
+      await own.registry.register({ server_id: 'api-1', role: 'api', host: '127.0.0.1', port: 1 });
       const discovery = new DiscoveryClient({
         registryUrl: own.url,
         http,
@@ -160,8 +160,8 @@ describe('DiscoveryClient', () => {
   });
 
   test('withServer skips a server that is down and uses the next', async () => {
-    add('api-dead', 'api', deadUrl);
-    add('api-live', 'api', registry.url);
+    await add('api-dead', 'api', deadUrl);
+    await add('api-live', 'api', registry.url);
     const tried: string[] = [];
     const discovery = client({ strategy: 'first' });
     const health = await discovery.withServer('api', async (server: ServerRecord) => {
@@ -173,7 +173,7 @@ describe('DiscoveryClient', () => {
   });
 
   test('withServer throws the last failure when every server is down', async () => {
-    add('api-dead', 'api', deadUrl);
+    await add('api-dead', 'api', deadUrl);
     const discovery = client();
     let calls = 0;
     await assert.rejects(
@@ -187,8 +187,8 @@ describe('DiscoveryClient', () => {
   });
 
   test('withServer throws a 4xx answer at once, without trying the next server', async () => {
-    add('api-1', 'api', registry.url);
-    add('api-2', 'api', registry.url);
+    await add('api-1', 'api', registry.url);
+    await add('api-2', 'api', registry.url);
     const tried: string[] = [];
     const discovery = client({ strategy: 'first' });
     await assert.rejects(
@@ -211,7 +211,7 @@ describe('DiscoveryClient', () => {
   });
 
   test('select: round-robin cycles, first sticks, random is reproducible with a seed', async () => {
-    for (const id of ['api-1', 'api-2', 'api-3']) add(id, 'api', registry.url);
+    for (const id of ['api-1', 'api-2', 'api-3']) await add(id, 'api', registry.url);
     const roundRobin = client({ strategy: 'round-robin' });
     const picks: string[] = [];
     for (let i = 0; i < 4; i += 1) picks.push((await roundRobin.select('api')).server_id);

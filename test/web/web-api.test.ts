@@ -207,7 +207,7 @@ describe('web API over a registry and a DFS master without datanodes', () => {
     };
     await readUntil(/event: nodes\ndata: .*"dfs-meta"/);
     const startedMs = Date.now();
-    registry.registry.register({
+    await registry.registry.register({
       server_id: 'late-1',
       role: 'probe',
       host: '127.0.0.1',
@@ -379,7 +379,7 @@ describe('web API over a live search node and MapReduce master', () => {
 
   test('the cluster view: the node, its cube, the leader, the balancer; a dead record is silent', async () => {
     const dead = await deadUrl();
-    registry.registry.register({
+    await registry.registry.register({
       server_id: 'search-gone',
       role: 'search-node',
       host: '127.0.0.1',
