@@ -81,7 +81,8 @@ const SUM_REDUCER =
 describe('tessera web in Chromium', { timeout: 240_000 }, () => {
   const cluster = new WebCluster({ chunkSizeBytes: CHUNK_SIZE_BYTES });
   const documents = searchDocuments();
-  let browser: Browser;
+  let browser: Browser | undefined;
+  let launching: Promise<Browser> | undefined;
   let page: Page;
   let leaderId: number;
   const pageErrors: string[] = [];
@@ -90,13 +91,15 @@ describe('tessera web in Chromium', { timeout: 240_000 }, () => {
     async () => {
       ensureChromium();
       ensureAppBuilt();
-      [, browser] = await Promise.all([cluster.start(), launchChromium()]);
+      // Kept apart so that `after` can close a browser whose launch outlived a failed start.
+      launching = launchChromium().then((launched) => (browser = launched));
+      const [, launched] = await Promise.all([cluster.start(), launching]);
       leaderId = await cluster.search.waitForLeader();
       await Promise.all([
         cluster.index(documents),
         cluster.dfs.client.putBuffer(WING_TEXT, WING_REPORT),
       ]);
-      const context = await browser.newContext({
+      const context = await launched.newContext({
         viewport: { width: 1280, height: 800 },
         acceptDownloads: true,
       });
@@ -108,6 +111,7 @@ describe('tessera web in Chromium', { timeout: 240_000 }, () => {
   );
 
   after(async () => {
+    await launching?.catch(() => undefined);
     await browser?.close();
     await cluster.stop();
   });
