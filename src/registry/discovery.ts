@@ -89,15 +89,23 @@ export class DiscoveryClient {
       } catch (error) {
         if (error instanceof HttpStatusError && error.status < 500) throw error;
         lastError = error;
-        this.cache.delete(role);
+        this.expire(role);
       }
     }
     throw lastError;
   }
 
-  /** Forgets cached lists (after a failure, or when the caller knows the set changed). */
+  /**
+   * Makes cached lists stale (after a failure, or when the caller knows the set changed): the
+   * next call asks the registry again, and still falls back on them if the registry is down.
+   */
   invalidate(): void {
-    this.cache.clear();
+    for (const role of this.cache.keys()) this.expire(role);
+  }
+
+  private expire(role: string): void {
+    const entry = this.cache.get(role);
+    if (entry) this.cache.set(role, { ...entry, fetchedAtMs: Number.NEGATIVE_INFINITY });
   }
 
   private async candidates(role: string, strategy?: SelectionStrategy): Promise<ServerRecord[]> {

@@ -159,6 +159,39 @@ describe('DiscoveryClient', () => {
     }
   });
 
+  test('a failed server makes the list stale, not lost: a dead registry still leaves it', async () => {
+    const own = await startTestRegistry();
+    let running = true;
+    try {
+      await own.registry.register({ server_id: 'gone', role: 'api', host: '127.0.0.1', port: 1 });
+      const live = new URL(registry.url);
+      await own.registry.register({
+        server_id: 'live',
+        role: 'api',
+        host: live.hostname,
+        port: Number(live.port),
+      });
+      const discovery = new DiscoveryClient({
+        registryUrl: own.url,
+        http,
+        cacheTtlMs: TTL_MS,
+        clock,
+        strategy: 'first',
+      });
+      const health = (): Promise<string> =>
+        discovery.withServer('api', async (server) => {
+          await http.getJson(`${server.url}/health`);
+          return server.server_id;
+        });
+      assert.equal(await health(), 'live', 'the dead server is skipped');
+      await own.stop();
+      running = false;
+      assert.equal(await health(), 'live', 'the registry is down: the stale list still serves');
+    } finally {
+      if (running) await own.stop();
+    }
+  });
+
   test('withServer skips a server that is down and uses the next', async () => {
     await add('api-dead', 'api', deadUrl);
     await add('api-live', 'api', registry.url);
