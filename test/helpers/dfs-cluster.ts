@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { DfsClient } from '../../src/dfs/index.js';
 import { HttpClient } from '../../src/core/http-client.js';
-import { startTessera, tempDir, waitFor, type RunningProcess } from './processes.js';
+import { allStarted, startTessera, tempDir, waitFor, type RunningProcess } from './processes.js';
 
 export interface DfsClusterOptions {
   readonly datanodes: number;
@@ -14,6 +14,11 @@ export interface DfsClusterOptions {
   readonly leaseTimeoutS?: number;
   readonly scrubRate?: number;
   readonly extraMetaArgs?: readonly string[];
+  /**
+   * Keep the registry's table in `<dir>/registry` instead of memory, so that the registry can
+   * be SIGKILLed and restarted (on the same port) with what it acknowledged.
+   */
+  readonly persistentRegistry?: boolean;
 }
 
 export class DfsCluster {
@@ -29,6 +34,7 @@ export class DfsCluster {
   });
   client!: DfsClient;
   private metaPort = 0;
+  private registryPort = 0;
 
   constructor(readonly options: DfsClusterOptions) {}
 
@@ -37,18 +43,9 @@ export class DfsCluster {
   }
 
   async start(): Promise<void> {
-    this.registry = await startTessera([
-      'registry',
-      '--port',
-      '0',
-      '--in-memory',
-      '--heartbeat-timeout',
-      '2',
-      '--cleanup-interval',
-      '0.5',
-    ]);
+    await this.startRegistry();
     await this.startMeta(0);
-    await Promise.all(
+    await allStarted(
       Array.from({ length: this.options.datanodes }, (_unused, index) => this.startDatanode(index)),
     );
     this.client = new DfsClient({
@@ -60,6 +57,26 @@ export class DfsCluster {
       }),
     });
     await this.waitForDatanodes(this.options.datanodes);
+  }
+
+  /** Starts (or restarts, on the same port and data dir) the registry. */
+  async startRegistry(): Promise<RunningProcess> {
+    const storage =
+      this.options.persistentRegistry === true
+        ? ['--data-dir', join(this.dir.path, 'registry')]
+        : ['--in-memory'];
+    this.registry = await startTessera([
+      'registry',
+      '--port',
+      String(this.registryPort),
+      ...storage,
+      '--heartbeat-timeout',
+      '2',
+      '--cleanup-interval',
+      '0.5',
+    ]);
+    this.registryPort = Number(new URL(this.registry.url).port);
+    return this.registry;
   }
 
   async startMeta(port = this.metaPort): Promise<void> {
@@ -145,8 +162,10 @@ export class DfsCluster {
         (process) => process?.kill('SIGKILL') ?? Promise.resolve(),
       ),
     );
-    await this.client.close();
-    await this.client.http.close();
+    // The client exists once start() got that far.
+    const client = this.client as DfsClient | undefined;
+    await client?.close();
+    await client?.http.close();
     await this.http.close();
     this.dir.cleanup();
   }

@@ -8,8 +8,8 @@ import { HttpClient } from '../../src/core/http-client.js';
 import { SeededRandom } from '../../src/core/random.js';
 import { DfsClient } from '../../src/dfs/index.js';
 import type { JobView } from '../../src/mapreduce/index.js';
-import { DfsCluster } from './dfs-cluster.js';
-import { startTessera, waitFor, type RunningProcess } from './processes.js';
+import { DfsCluster, type DfsClusterOptions } from './dfs-cluster.js';
+import { allStarted, startTessera, waitFor, type RunningProcess } from './processes.js';
 
 export interface MapReduceClusterOptions {
   readonly datanodes?: number;
@@ -20,6 +20,8 @@ export interface MapReduceClusterOptions {
   readonly slots?: number;
   /** Workers find the master and the DFS through the registry instead of flags. */
   readonly viaRegistry?: boolean;
+  /** Options of the DFS cluster under the engine (over the defaults below). */
+  readonly dfsOptions?: Partial<DfsClusterOptions>;
 }
 
 /** Short timings for tests: every one a flag of `tessera mapreduce master`. */
@@ -42,6 +44,8 @@ export class MapReduceCluster {
   readonly dfs: DfsCluster;
   master!: RunningProcess;
   readonly workers: (RunningProcess | undefined)[] = [];
+  /** The port of each worker, kept so that a restarted worker listens where it did. */
+  readonly workerPorts: number[] = [];
   readonly http = new HttpClient({
     maxRetries: 0,
     timeoutMs: 30_000,
@@ -51,7 +55,11 @@ export class MapReduceCluster {
   private grpcPort = 0;
 
   constructor(readonly options: MapReduceClusterOptions = {}) {
-    this.dfs = new DfsCluster({ datanodes: options.datanodes ?? 3, heartbeatS: 0.3 });
+    this.dfs = new DfsCluster({
+      datanodes: options.datanodes ?? 3,
+      heartbeatS: 0.3,
+      ...options.dfsOptions,
+    });
   }
 
   get masterUrl(): string {
@@ -68,21 +76,12 @@ export class MapReduceCluster {
    */
   async start(): Promise<void> {
     const dfs = this.dfs;
-    dfs.registry = await startTessera([
-      'registry',
-      '--port',
-      '0',
-      '--in-memory',
-      '--heartbeat-timeout',
-      '2',
-      '--cleanup-interval',
-      '0.5',
-    ]);
+    await dfs.startRegistry();
     await dfs.startMeta(0);
     const datanodes = dfs.options.datanodes;
     const workers = this.options.workers ?? 2;
     this.grpcPort = await freePort();
-    await Promise.all([
+    await allStarted([
       ...Array.from({ length: datanodes }, (_, index) => dfs.startDatanode(index)),
       this.startMaster(),
       ...Array.from({ length: workers }, (_, index) => this.startWorker(index)),
@@ -129,7 +128,7 @@ export class MapReduceCluster {
       'mapreduce',
       'worker',
       '--port',
-      '0',
+      String(this.workerPorts[index] ?? 0),
       '--data-dir',
       join(this.dfs.dir.path, `worker-${index}`),
       '--registry',
@@ -146,6 +145,7 @@ export class MapReduceCluster {
       ...(this.options.workerArgs ?? []),
     ]);
     this.workers[index] = worker;
+    this.workerPorts[index] = Number(new URL(worker.url).port);
     return worker;
   }
 

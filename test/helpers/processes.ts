@@ -23,6 +23,12 @@ export interface RunningProcess {
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * Defaults of `startProcess`. A suite that starts many processes on a loaded machine (the chaos
+ * run) may raise `startTimeoutMs`; each test file runs in its own process, so others keep 30 s.
+ */
+export const processDefaults = { startTimeoutMs: 30_000 };
+
 /** Environment for children: sources through tsx unless the suite runs on the build. */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return {
@@ -45,9 +51,21 @@ export async function startProcess(
     timeoutMs?: number;
     env?: Record<string, string>;
     nodeArgs?: string[];
+    /**
+     * A command that execs the node process in place, e.g. `['ip', 'netns', 'exec', NAME]`
+     * (it must not fork: `kill` signals the child's pid).
+     */
+    wrapper?: readonly string[];
   } = {},
 ): Promise<RunningProcess> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
+  const [command = process.execPath, ...commandArgs] = [
+    ...(options.wrapper ?? []),
+    process.execPath,
+    ...(options.nodeArgs ?? []),
+    script,
+    ...args,
+  ];
+  const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: childEnv(options.env ?? {}),
   });
@@ -71,7 +89,7 @@ export async function startProcess(
       ),
     );
   });
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? processDefaults.startTimeoutMs;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(
@@ -113,9 +131,23 @@ function listeningUrl(line: string, readyMessage: RegExp): string | undefined {
 /** Starts `tessera <args>` (a service command) and waits until it listens. */
 export function startTessera(
   args: readonly string[],
-  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+  options: { timeoutMs?: number; env?: Record<string, string>; wrapper?: readonly string[] } = {},
 ): Promise<RunningProcess> {
   return startProcess(TESSERA_BIN, args, options);
+}
+
+/**
+ * Awaits every start and then throws the first failure, so that a failed start never leaves the
+ * others running unawaited: their processes are recorded by then, and `stop()` kills them.
+ */
+export async function allStarted<T>(starts: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(starts);
+  const failure = settled.find((result) => result.status === 'rejected');
+  if (failure !== undefined) {
+    const reason: unknown = failure.reason;
+    throw reason instanceof Error ? reason : new Error(String(reason));
+  }
+  return settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
 }
 
 /** A fresh temporary directory, removed by the returned cleanup. */

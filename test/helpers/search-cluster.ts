@@ -5,7 +5,14 @@
  */
 import { join } from 'node:path';
 import { HttpClient } from '../../src/core/http-client.js';
-import { startTessera, tempDir, waitFor, type RunningProcess } from './processes.js';
+import {
+  allStarted,
+  processDefaults,
+  startTessera,
+  tempDir,
+  waitFor,
+  type RunningProcess,
+} from './processes.js';
 
 /** What `GET /status` answers (the fields tests read). */
 export interface NodeStatus {
@@ -56,6 +63,8 @@ export class SearchCluster {
   /** The registry this cluster started (undefined with `registryUrl`). */
   registry: RunningProcess | undefined;
   readonly nodes: (RunningProcess | undefined)[] = [];
+  /** The port of each node, kept so that a restarted node listens where it did. */
+  readonly nodePorts: number[] = [];
   readonly http = new HttpClient({
     maxRetries: 0,
     timeoutMs: 30_000,
@@ -88,7 +97,7 @@ export class SearchCluster {
         '0.2',
       ]);
     }
-    await Promise.all(Array.from({ length: this.options.nodes }, (_, i) => this.startNode(i)));
+    await allStarted(Array.from({ length: this.options.nodes }, (_, i) => this.startNode(i)));
     await this.waitForLeader();
   }
 
@@ -100,7 +109,7 @@ export class SearchCluster {
       '--node-id',
       String(index),
       '--port',
-      '0',
+      String(this.nodePorts[index] ?? 0),
       '--data-dir',
       join(this.dir.path, `node-${index}`),
       '--registry',
@@ -134,8 +143,11 @@ export class SearchCluster {
   }
 
   async startNode(index: number): Promise<RunningProcess> {
-    const process = await startTessera(this.nodeArgs(index), { timeoutMs: 60_000 });
+    const process = await startTessera(this.nodeArgs(index), {
+      timeoutMs: Math.max(60_000, processDefaults.startTimeoutMs),
+    });
     this.nodes[index] = process;
+    this.nodePorts[index] = Number(new URL(process.url).port);
     return process;
   }
 

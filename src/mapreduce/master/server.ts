@@ -48,7 +48,13 @@ export async function startMaster(
       'MapReduce master: jobs, tasks, workers, fault tolerance (retries, breakers, DLQ).',
     bodyLimitBytes: 8 * 1024 * 1024,
   });
-  const http = new HttpClient({ registry: app.metrics.registry, timeoutMs: 30_000 });
+  // The DFS master is a single peer with no alternative: a breaker held open for the default
+  // 60 s after a short outage would refuse every job long after the DFS is back (chaos, seed 2).
+  const http = new HttpClient({
+    registry: app.metrics.registry,
+    timeoutMs: 30_000,
+    breaker: { openMs: 5_000 },
+  });
   const discovery = new DiscoveryClient({ registryUrl: config.registryUrl, http });
   const dfs = new DfsClient({
     ...(config.metaUrl ? { metaUrl: config.metaUrl } : {}),

@@ -36,7 +36,14 @@ export async function startWorker(
     description: 'MapReduce worker: runs tasks and serves map outputs to reducers (shuffle).',
     health: () => ({ worker_id: workerId, slots, running_tasks: runtime.loop?.runningCount ?? 0 }),
   });
-  const http = new HttpClient({ registry: app.metrics.registry, timeoutMs: 30_000, maxRetries: 2 });
+  // Short breaker: the DFS master and a restarted worker come back within seconds, and a breaker
+  // held open for the default 60 s would fail every task that needs them meanwhile.
+  const http = new HttpClient({
+    registry: app.metrics.registry,
+    timeoutMs: 30_000,
+    maxRetries: 2,
+    breaker: { openMs: 5_000 },
+  });
   const discovery = new DiscoveryClient({ registryUrl: config.registryUrl, http });
   const dfs = new DfsClient({
     ...(config.metaUrl ? { metaUrl: config.metaUrl } : {}),
