@@ -11,7 +11,7 @@ import { DfsClient } from '../../src/dfs/index.js';
 import type { JobView } from '../../src/mapreduce/index.js';
 import { DfsCluster } from './dfs-cluster.js';
 import { FAST_MASTER_ARGS, freePort } from './mapreduce-cluster.js';
-import { startTessera, waitFor, type RunningProcess } from './processes.js';
+import { allStarted, startTessera, waitFor, type RunningProcess } from './processes.js';
 import { SearchCluster } from './search-cluster.js';
 
 export interface WebClusterOptions {
@@ -70,7 +70,7 @@ export class WebCluster {
     const backEnd = this.dfs
       .startMeta(0)
       .then(() =>
-        Promise.all([
+        allStarted([
           ...Array.from({ length: this.dfs.options.datanodes }, (_, i) =>
             this.dfs.startDatanode(i),
           ),
@@ -78,7 +78,8 @@ export class WebCluster {
           ...Array.from({ length: workers }, (_, i) => this.startWorker(i)),
         ]),
       );
-    await Promise.all([
+    // Every start settles before a failure is thrown, so that stop() finds every process.
+    await allStarted<unknown>([
       backEnd,
       ...Array.from({ length: searchNodes }, (_, i) => this.search.startNode(i)),
       this.startWeb(),
