@@ -10,9 +10,12 @@ web_packages="chromium fonts-liberation"
 # The MQTT bridge's tests (test/mapreduce/mqtt/) start a real Mosquitto broker on an ephemeral
 # port with their own config (test/helpers/mosquitto.ts); the Debian service is not used.
 mqtt_packages="mosquitto"
+# The partition tests (test/partition/) cut links between network namespaces with nftables rules
+# (test/helpers/netns.ts); `ip` comes from iproute2.
+partition_packages="iproute2 nftables"
 
 needed=()
-for pkg in $web_packages $mqtt_packages ${TESSERA_SYSTEM_PACKAGES:-}; do
+for pkg in $web_packages $mqtt_packages $partition_packages ${TESSERA_SYSTEM_PACKAGES:-}; do
   case " ${needed[*]:-} " in *" $pkg "*) continue ;; esac
   dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done
