@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { configReferenceMarkdown, type ConfigSchema } from '../src/core/config.js';
+import { httpLimitOptions } from '../src/core/http-limits.js';
 import { registeredServiceOptions } from '../src/core/service.js';
 import { securityServiceOptions } from '../src/security/service-security.js';
 import { datanodeConfigSchema, metaConfigSchema } from '../src/dfs/index.js';
@@ -55,6 +56,13 @@ export const documentedSchemas: readonly DocumentedSchema[] = [
       'Every service takes these (docs/security.md); they are left out of the tables of the ' +
       'services below. All are off by default.',
     schema: securityServiceOptions(),
+  },
+  {
+    heading: 'HTTP timeouts of every service',
+    summary:
+      'Every service takes these (docs/fuzzing.md); they are left out of the tables of the ' +
+      'services below. Unset, each keeps the default shown.',
+    schema: httpLimitOptions(),
   },
   {
     heading: '`tessera meta`',
@@ -107,10 +115,12 @@ const REGENERATE = 'node --import tsx scripts/gen-config-docs.ts';
 
 /** Flags shown once, in their own section, instead of in every service's table. */
 const SHARED_FLAGS: ReadonlySet<string> = new Set(
-  Object.values(securityServiceOptions()).map((spec) => spec.flag),
+  [...Object.values(securityServiceOptions()), ...Object.values(httpLimitOptions())].map(
+    (spec) => spec.flag,
+  ),
 );
 
-/** A schema without the shared security flags (unless it is the security section itself). */
+/** A schema without the shared flags (unless it is one of the shared sections itself). */
 function withoutSharedFlags(schema: ConfigSchema): ConfigSchema {
   const entries = Object.entries(schema);
   if (entries.every(([, spec]) => SHARED_FLAGS.has(spec.flag))) return schema;

@@ -9,10 +9,12 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
 } from 'fastify';
+import type { Duplex } from 'node:stream';
 import { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { HttpClientError } from './errors-http-client.js';
 import { problemFor, TesseraError, type ErrorCode } from './errors.js';
+import { processHttpLimits, resolveHttpLimits } from './http-limits.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import {
   processServerSecurity,
@@ -43,8 +45,15 @@ export interface HttpServerOptions {
   /** Extra figures for `GET /health`; throwing or `healthy: false` answers 503. */
   readonly health?: () => Record<string, unknown> & { healthy?: boolean };
   readonly metrics?: ServiceMetrics;
-  /** Time allowed to receive a whole request (default 60 s; slow clients are cut off). */
+  /**
+   * Time allowed to receive a whole request (default 60 s; slow clients are cut off). The
+   * operator's `--http-request-timeout` wins over it (src/core/http-limits.ts).
+   */
   readonly requestTimeoutMs?: number;
+  /** Time allowed to receive the headers (default 30 s; `--http-headers-timeout` wins). */
+  readonly headersTimeoutMs?: number;
+  /** Silence after which a connection is closed (default 15 min; `--http-idle-timeout` wins). */
+  readonly idleTimeoutMs?: number;
   /** Token checks and TLS (docs/security.md). Default: what this process installed, or none. */
   readonly security?: ServerSecurity;
 }
@@ -60,17 +69,26 @@ export { TESSERA_VERSION } from './version.js';
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpApp> {
   const security = options.security ?? processServerSecurity();
+  const limits = resolveHttpLimits(processHttpLimits(), options);
+  // Read by Node's server constructor (http and https alike); requestTimeout is set by Fastify.
+  const nodeServerOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
+  };
   const app = Fastify({
-    ...httpsOption(security.tls),
+    ...httpsOption(security.tls, nodeServerOptions),
+    http: nodeServerOptions,
     loggerInstance: options.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
-    requestTimeout: options.requestTimeoutMs ?? 60_000,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
     keepAliveTimeout: 65_000,
     forceCloseConnections: true,
     return503OnClosing: true,
     // Long ids reach our schema validation (a 400 with a reason) instead of a bare 414.
     routerOptions: { maxParamLength: 8192 },
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, _request, reply) => {
       const problem = problemFor('BAD_REQUEST', `malformed URL: ${error.message}`);
       void (reply as FastifyReply).code(400).type(PROBLEM_CONTENT_TYPE).send(problem);
@@ -166,10 +184,14 @@ function installErrorHandling(app: HttpApp, logger: Logger): void {
  * Node's TLS server options for Fastify's `https`. The type of the instance stays `HttpApp`:
  * an HTTPS server has the same API where we use it (listen, address, close).
  */
-function httpsOption(tls: ServerTlsSettings | undefined): { https?: Record<string, unknown> } {
+function httpsOption(
+  tls: ServerTlsSettings | undefined,
+  nodeServerOptions: Record<string, unknown>,
+): { https?: Record<string, unknown> } {
   if (tls === undefined) return {};
   return {
     https: {
+      ...nodeServerOptions,
       key: tls.key,
       cert: tls.cert,
       ...(tls.ca === undefined ? {} : { ca: tls.ca }),
@@ -212,6 +234,46 @@ function installAuthorization(app: HttpApp, authorizer: RequestAuthorizer): void
     );
   });
 }
+
+/**
+ * Node's HTTP parser refuses a request before Fastify sees it (a malformed request line or
+ * header, headers over 16 KiB, a client too slow to send its request): answer problem+json
+ * like every other error, then close the connection, as Node does.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // The parser keeps failing on what the client still sends while the connection lingers.
+  if (error.code === 'ECONNRESET' || socket.destroyed || lingering.has(socket)) return;
+  const [code, status, detail]: [ErrorCode, string, string] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? ['REQUEST_TIMEOUT', '408 Request Timeout', 'the request was not received in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? ['HEADERS_TOO_LARGE', '431 Request Header Fields Too Large', 'headers too large']
+        : ['BAD_REQUEST', '400 Bad Request', `malformed HTTP request (${error.code ?? 'parse'})`];
+  // Only when no answer has started on this connection: otherwise just close it.
+  const response = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || response?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify(problemFor(code, detail));
+  // Close gracefully: a socket destroyed with unread request bytes is reset, and the reset
+  // can discard the answer before the client reads it. Stop parsing, discard what the client
+  // still sends, and destroy the socket after a short linger.
+  lingering.add(socket);
+  socket.removeAllListeners('data');
+  socket.resume();
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
+}
+
+/** Connections answered by `answerClientError`, closing after their linger. */
+const lingering = new WeakSet<Duplex>();
+
+/** How long a connection refused by the HTTP parser lingers (discarding input) before closing. */
+const CLIENT_ERROR_LINGER_MS = 2_000;
 
 /** Maps Fastify's own client errors (bad JSON, too large, ...) onto the catalog. */
 function fastifyErrorCode(error: FastifyError): ErrorCode | undefined {

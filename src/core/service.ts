@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { applyServiceSecurity, securityServiceOptions } from '../security/service-security.js';
 import { ConfigError, option, type ConfigSchema, type ResolvedConfig } from './config.js';
+import { applyHttpLimits, httpLimitOptions } from './http-limits.js';
 
 /** A started service, as seen by the CLI and by tests that run services in-process. */
 export interface ServiceHandle {
@@ -54,6 +55,8 @@ export function commonServiceOptions(service: {
     }),
     // Token checks and TLS (docs/security.md); all off by default.
     ...securityServiceOptions(),
+    // Header, request and idle timeouts of the HTTP server (docs/fuzzing.md).
+    ...httpLimitOptions(),
   } satisfies ConfigSchema;
 }
 
@@ -84,8 +87,8 @@ export function registeredServiceOptions() {
 
 /**
  * Logs the effective configuration, with where each value came from, and applies its
- * process-wide part: the security options of `commonServiceOptions` (token checks, service
- * tokens, TLS; docs/security.md). Every service command calls this once, before it starts its
+ * process-wide part: the HTTP timeouts and the security options of `commonServiceOptions`
+ * (token checks, service tokens, TLS; docs/security.md). Every service command calls this once, before it starts its
  * service. Security options that do not fit together end the process (exit code 2).
  */
 export function logEffectiveConfig<S extends ConfigSchema>(
@@ -94,6 +97,11 @@ export function logEffectiveConfig<S extends ConfigSchema>(
 ): void {
   logger.info({ config: resolved.values, sources: resolved.sources }, 'effective configuration');
   const values: Record<string, unknown> = resolved.values;
+  applyHttpLimits({
+    httpHeadersTimeoutMs: optionalNumber(values['httpHeadersTimeoutMs']),
+    httpRequestTimeoutMs: optionalNumber(values['httpRequestTimeoutMs']),
+    httpIdleTimeoutMs: optionalNumber(values['httpIdleTimeoutMs']),
+  });
   if (typeof values['auth'] !== 'boolean' || typeof values['tlsClientAuth'] !== 'boolean') return;
   const service: unknown = logger.bindings()['service'];
   let applied: ReturnType<typeof applyServiceSecurity>;
@@ -112,6 +120,10 @@ export function logEffectiveConfig<S extends ConfigSchema>(
   if (applied.auth || applied.serviceTokens || applied.tls) {
     logger.info({ security: applied }, 'security settings applied');
   }
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { BadRequestError } from '../core/errors.js';
 import type { HttpClient } from '../core/http-client.js';
 import type { HttpApp } from '../core/http-server.js';
 import { MASTER_ROLE, type JobView, type TaskView } from '../mapreduce/index.js';
@@ -43,6 +44,21 @@ const JobSpecBody = Type.Object({}, { additionalProperties: true });
 
 const tags = ['web-jobs'];
 
+/** Far deeper than any job spec (the deepest is `mapper.command[i]`), far below the stack. */
+const MAX_SPEC_DEPTH = 32;
+
+/** Whether a parsed JSON value nests deeper than `limit` (iterative: no stack to overflow). */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    if (item.value === null || typeof item.value !== 'object') continue;
+    if (item.depth >= limit) return true;
+    for (const child of Object.values(item.value))
+      pending.push({ value: child, depth: item.depth + 1 });
+  }
+  return false;
+}
+
 /** Reads fail fast: a stuck master shows as failing, the page does not hang. */
 const quick = { timeoutMs: 3_000, maxRetries: 0 } as const;
 /** Submitting plans the job's splits (a DFS listing and stats), which may take longer. */
@@ -84,6 +100,9 @@ export function registerJobRoutes(app: HttpApp, deps: JobRouteDeps): void {
     '/api/jobs',
     { bodyLimit: 8 * 1024 * 1024, schema: { tags, summary: 'Submit a job', body: JobSpecBody } },
     async (request, reply) => {
+      // The master validates the spec; a value nested too deep to serialize never gets there.
+      if (nestsDeeperThan(request.body, MAX_SPEC_DEPTH))
+        throw new BadRequestError(`a job spec nests at most ${MAX_SPEC_DEPTH} levels deep`);
       const { value } = await master(
         '/jobs',
         (target) => deps.http.postJson<JobView>(target, request.body, slow),

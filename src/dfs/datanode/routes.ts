@@ -257,6 +257,9 @@ function registerReplicate(app: HttpApp, ctx: DatanodeRouteContext): void {
       const id = request.params.chunk_id as ChunkId;
       const { source_url: sourceUrl, size } = request.body;
       const checksum = request.body.checksum.toLowerCase();
+      // The pattern admits hosts no URL parser accepts (`http://$`): a 400, not a failed pull.
+      if (!URL.canParse(sourceUrl))
+        throw new BadRequestError(`source_url ${sourceUrl} is not a URL`);
       if (size > ctx.maxChunkBytes) {
         throw new TesseraError(
           'PAYLOAD_TOO_LARGE',

@@ -39,11 +39,20 @@ export class RouteDroppedError extends TesseraError {
     readonly reason: string,
     detail: string,
     hops: number,
+    /** Whether this node's view holds the destination as live (default: yes). */
+    destinationLive = true,
   ) {
+    // The hop limit is the sender's budget: running out of it is not a failed peer (502) but
+    // a request that cannot be done as asked (422). A destination no node knows as live is
+    // not there (404); one that is live but cannot be reached is the overlay failing (502).
     const code: ErrorCode =
       reason === 'invalid-destination' || reason === 'invalid-message'
         ? 'BAD_REQUEST'
-        : 'BAD_GATEWAY';
+        : reason === 'hop-limit'
+          ? 'UNPROCESSABLE'
+          : destinationLive
+            ? 'BAD_GATEWAY'
+            : 'NOT_FOUND';
     super(code, `route dropped (${reason}): ${detail}`, { extensions: { reason, hops } });
   }
 }
@@ -81,7 +90,12 @@ export class Router {
         };
       }
       if (decision.action === 'drop') {
-        throw new RouteDroppedError(decision.reason, decision.detail, decision.msg.hops);
+        throw new RouteDroppedError(
+          decision.reason,
+          decision.detail,
+          decision.msg.hops,
+          view.liveIds().includes(decision.msg.dest_id),
+        );
       }
       const url = view.urlOf(decision.next);
       if (url !== undefined) {

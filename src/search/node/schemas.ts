@@ -30,8 +30,9 @@ export const NodeIdSchema = Type.Integer({ minimum: 0, maximum: MAX_NODE_ID });
 export const DocIdSchema = Type.String({
   minLength: 1,
   maxLength: MAX_DOC_ID_LENGTH,
-  pattern: '^[^\\u0000-\\u001f\\u007f]+$',
-  description: 'Document id: 1-512 characters, no control characters.',
+  // Not `.` or `..`: URLs normalize them away, so a peer could never be asked for them.
+  pattern: '^(?!\\.\\.?$)[^\\u0000-\\u001f\\u007f]+$',
+  description: 'Document id: 1-512 characters, no control characters, not `.` or `..`.',
 });
 const Metadata = Type.Record(Type.String({ maxLength: 256 }), Type.Unknown(), {
   description: 'Free-form; `lang` (en, es, ...) selects the analyzer.',
