@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   registry: async () => (await import('./registry.js')).benchmark,
   dfs: async () => (await import('./dfs.js')).benchmark,
   search: async () => (await import('./search.js')).benchmark,
+  mapreduce: async () => (await import('./mapreduce.js')).benchmark,
 };
 
 function parseArguments(argv: readonly string[]): { names: string[]; options: BenchOptions } {

@@ -283,3 +283,31 @@ test('property: long lines and tiny chunks', async () => {
     { numRuns: 200 },
   );
 });
+
+test('property: regions() yields the records of batches() as bytes of whole lines', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      textArb,
+      fc.array(fc.nat(1200), { maxLength: 12 }),
+      fc.nat(1000),
+      async (text, cuts, seed) => {
+        const data = Buffer.from(text, 'utf8');
+        const options = { firstIncrementBytes: 1 + (seed % 5), maxIncrementBytes: 16 };
+        for (const split of splitsAt(
+          data.length,
+          cuts.map((c) => c % (data.length + 1)),
+        )) {
+          const reader = new SplitLineReader(split, bufferSource(data, seed), options);
+          const regions: Buffer[] = [];
+          for await (const region of reader.regions()) regions.push(region);
+          const records = await readAll(data, split, seed, options);
+          const joined = Buffer.concat(regions).toString('utf8');
+          assert.deepEqual(linesOf(joined), records);
+          assert.equal(reader.records, records.length);
+          assert.ok(regions.slice(0, -1).every((region) => region.at(-1) === 0x0a));
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

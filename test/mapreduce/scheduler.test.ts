@@ -170,6 +170,21 @@ describe('retries', () => {
     assert.equal(h.state.maps[0]?.totalFailures, 7);
   });
 
+  test('recover takes the re-planned hosts of a map task, lower-cased; without them keeps its own', () => {
+    const h = new SchedulerHarness({
+      maps: 2,
+      hosts: [['dn-1'], ['dn-2']],
+      config: { maxRetries: 0 },
+    });
+    h.tick();
+    h.fail(h.only('map', 0), USER_ERROR);
+    h.fail(h.only('map', 1), USER_ERROR);
+    h.step({ kind: 'recover', taskId: taskIdOf(JOB, 'map', 0), preferredHosts: ['DN-9'] });
+    h.step({ kind: 'recover', taskId: taskIdOf(JOB, 'map', 1) });
+    assert.deepEqual(h.state.maps[0]?.preferredHosts, ['dn-9']);
+    assert.deepEqual(h.state.maps[1]?.preferredHosts, ['dn-2']);
+  });
+
   test('recover is refused for a task that is not dead-lettered', () => {
     const h = new SchedulerHarness({ maps: 1 });
     const effects = h.step({ kind: 'recover', taskId: taskIdOf(JOB, 'map', 0) });

@@ -13,6 +13,16 @@ export type MapFunction = (key: string, value: string, emit: Emit) => void | Pro
 /** A map function over a batch of records (in-mapper combining); preferred when present. */
 export type MapBatchFunction = (key: string, values: readonly string[], emit: Emit) => void;
 
+/**
+ * A map function over raw bytes: a batch of whole input lines, each with its `\n` (the split's
+ * last line may lack it, and `\r\n` endings keep their `\r`). For jobs that tokenize bytes
+ * themselves; preferred over `mapBatch` and `map` when present.
+ */
+export type MapBytesFunction = (key: string, lines: Buffer, emit: Emit) => void;
+
+/** Called once after a split's last record, to emit what the mapper kept across batches. */
+export type MapEndFunction = (emit: Emit) => void;
+
 /** A reduce or combine function: called once per key with all its values. */
 export type ReduceFunction = (key: string, values: string[], emit: Emit) => void | Promise<void>;
 
@@ -20,6 +30,8 @@ export type ReduceFunction = (key: string, values: string[], emit: Emit) => void
 export interface JobFunctions {
   readonly map?: MapFunction;
   readonly mapBatch?: MapBatchFunction;
+  readonly mapBytes?: MapBytesFunction;
+  readonly mapEnd?: MapEndFunction;
   readonly reduce?: ReduceFunction;
   readonly combine?: ReduceFunction;
 }

@@ -22,6 +22,8 @@ export interface SplittableFile {
   readonly size: number;
   readonly chunks: readonly {
     readonly size: number;
+    /** The chunk's checksum, when known (to tell later whether the file changed). */
+    readonly checksum?: string;
     readonly replicas: readonly { readonly url: string; readonly state: string }[];
   }[];
 }
@@ -36,6 +38,8 @@ export interface InputSplit {
   readonly fileSize: number;
   /** Hosts (lower case) of the chunk's active replicas: where the map task would read locally. */
   readonly hosts: readonly string[];
+  /** The chunk's checksum at planning, when known (a recovery checks the file is unchanged). */
+  readonly checksum?: string;
 }
 
 /** One split per non-empty chunk of each file, in file order then chunk order. */
@@ -57,6 +61,7 @@ export function computeSplits(files: readonly SplittableFile[]): InputSplit[] {
         end: offset,
         fileSize: file.size,
         hosts: [...new Set(hosts.filter((h) => h !== ''))],
+        ...(chunk.checksum === undefined ? {} : { checksum: chunk.checksum }),
       });
     });
   }

@@ -34,7 +34,9 @@ import {
   planSplits,
   resolveInputs,
   sampleBoundaries,
+  statIfExists,
 } from './planning.js';
+import { replanRecoveredSplit } from './split-replan.pure.js';
 import {
   createJobSchedule,
   mapOutputLocations,
@@ -49,6 +51,7 @@ import {
 } from './scheduler.js';
 import { assignmentFor, Mailroom } from './mailroom.js';
 import { MasterStore, type JobRow } from './store.js';
+import type { InputSplit } from '../common/splits.js';
 import {
   INITIAL_STRATEGY_STATE,
   type StrategyConfig,
@@ -245,8 +248,18 @@ export class MapReduceMaster {
     ) {
       throw new NotFoundError(`no dead-lettered task ${taskId}`);
     }
-    const rejected = this.step(job, { kind: 'recover', taskId: taskId as TaskId });
-    if (rejected) throw new ConflictError(rejected);
+    const planned = job.splits;
+    const replanned = await this.replanRecoveredMap(job, taskId as TaskId);
+    if (replanned) job.splits = replanned.splits;
+    const rejected = this.step(job, {
+      kind: 'recover',
+      taskId: taskId as TaskId,
+      ...(replanned ? { preferredHosts: replanned.hosts } : {}),
+    });
+    if (rejected) {
+      job.splits = planned;
+      throw new ConflictError(rejected);
+    }
     this.dlq = dlqRemove(this.dlq, taskId as TaskId).queue;
     await Promise.all([this.store.writeDeadLetters([], [taskId]), this.persistAndDeliver(job)]);
     this.logger.info(
@@ -255,6 +268,33 @@ export class MapReduceMaster {
     );
     this.tick();
     return { task_id: taskId, job_id: jobId, job_state: job.state };
+  }
+
+  /**
+   * A dead-lettered map task reads its input file as it is now (the user may have fixed it):
+   * the file's splits are planned again, and the recovery is refused if the file changed
+   * outside the task's own split (split-replan.pure.ts). Answers `undefined` for other tasks.
+   */
+  private async replanRecoveredMap(
+    job: JobRow,
+    taskId: TaskId,
+  ): Promise<{ splits: InputSplit[]; hosts: readonly string[] } | undefined> {
+    const task = job.schedule.maps.find((t) => t.id === taskId);
+    const split = task ? job.splits[task.index] : undefined;
+    if (!task || !split || task.status !== 'dead-lettered') return undefined;
+    const outcome = replanRecoveredSplit(
+      job.splits,
+      task.index,
+      await statIfExists(this.dfs, split.path),
+    );
+    if (outcome.kind === 'input-changed') {
+      throw new ConflictError(
+        `${outcome.detail}. The job's other map tasks read the file as it was, so running ` +
+          `${taskId} again alone would cut or repeat lines: resubmit the job instead`,
+        { path: outcome.path, task_id: taskId },
+      );
+    }
+    return { splits: outcome.splits, hosts: outcome.splits[task.index]?.hosts ?? [] };
   }
 
   // ---------------------------------------------------------------- scheduling

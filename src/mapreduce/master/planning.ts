@@ -44,10 +44,18 @@ async function expandOne(dfs: DfsClient, input: string): Promise<string[]> {
     await dfs.stat(input);
     return [input];
   } catch (error) {
-    if (!(error instanceof HttpStatusError && error.status === 404)) throw error;
+    // 404: not a file, perhaps a directory. 400: the DFS refuses it as a file path (the root
+    // `/` is a directory); the listing below says whether it is a valid directory.
+    if (!(error instanceof HttpStatusError && (error.status === 404 || error.status === 400)))
+      throw error;
   }
   const directory = input.endsWith('/') ? input : `${input}/`;
-  const listed = await listAll(dfs, directory);
+  const listed = await listAll(dfs, directory).catch((error: unknown) => {
+    // The DFS refusing the user's path is the user's bad input, not a failed peer (502).
+    if (error instanceof HttpStatusError && error.status === 400)
+      throw new BadRequestError(`input ${input} is not a valid DFS path: ${error.message}`);
+    throw error;
+  });
   return listed.filter((path) => !isHiddenPath(path.slice(directory.length)));
 }
 
@@ -59,6 +67,19 @@ async function listAll(dfs: DfsClient, prefix: string): Promise<string[]> {
     paths.push(...page.files.map((file) => file.path));
     if (page.next_after === null || paths.length > MAX_INPUT_FILES) return paths;
     after = page.next_after;
+  }
+}
+
+/** A file's metadata now, or `undefined` if it no longer exists. */
+export async function statIfExists(
+  dfs: DfsClient,
+  path: string,
+): Promise<FileMetadata | undefined> {
+  try {
+    return await dfs.stat(path);
+  } catch (error) {
+    if (error instanceof HttpStatusError && error.status === 404) return undefined;
+    throw error;
   }
 }
 

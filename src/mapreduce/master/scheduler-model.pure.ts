@@ -230,7 +230,12 @@ export type SchedulerInput =
   | { readonly kind: 'worker-lost'; readonly workerId: WorkerId }
   /** A reducer could not fetch this map task's output from this worker. */
   | { readonly kind: 'map-output-lost'; readonly taskId: TaskId; readonly workerId: WorkerId }
-  | { readonly kind: 'recover'; readonly taskId: TaskId }
+  | {
+      readonly kind: 'recover';
+      readonly taskId: TaskId;
+      /** A recovered map task's split, planned again: the hosts of its replicas now. */
+      readonly preferredHosts?: readonly string[];
+    }
   | { readonly kind: 'cancel' };
 
 export type SchedulerEffect =

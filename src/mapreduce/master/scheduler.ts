@@ -119,7 +119,7 @@ function dispatch(ctx: Ctx, input: SchedulerInput): void {
     case 'map-output-lost':
       return onMapOutputLost(ctx, input.taskId, input.workerId);
     case 'recover':
-      return onRecover(ctx, input.taskId);
+      return onRecover(ctx, input.taskId, input.preferredHosts);
     case 'cancel':
       return onCancel(ctx);
   }
@@ -211,7 +211,7 @@ function onMapOutputLost(ctx: Ctx, taskId: TaskId, workerId: WorkerId): void {
   loseMapOutput(ctx, task);
 }
 
-function onRecover(ctx: Ctx, taskId: TaskId): void {
+function onRecover(ctx: Ctx, taskId: TaskId, preferredHosts?: readonly string[]): void {
   const task = findTask(ctx, taskId);
   if (!task) return void ctx.effects.push(rejected('recover', `unknown task ${taskId}`));
   if (task.status !== 'dead-lettered') {
@@ -226,6 +226,10 @@ function onRecover(ctx: Ctx, taskId: TaskId): void {
     failures: 0,
     failedOn: [],
     notBeforeMs: ctx.env.nowMs,
+    preferredHosts:
+      preferredHosts === undefined
+        ? task.preferredHosts
+        : preferredHosts.map((host) => host.toLowerCase()),
   });
   ctx.stats.recovered += 1;
   setStatus(ctx, 'running');

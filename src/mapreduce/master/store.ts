@@ -44,7 +44,8 @@ export interface JobRow {
   readonly seq: number;
   state: JobState;
   readonly spec: JobSpec;
-  readonly splits: readonly InputSplit[];
+  /** Planned at submission; a recovered map task's file is planned again (split-replan.pure.ts). */
+  splits: readonly InputSplit[];
   schedule: JobSchedule;
   readonly createdAtMs: number;
   startedAtMs: number | null;
@@ -158,7 +159,7 @@ export class MasterStore {
   }
 
   close(): void {
-    this.committer.flush();
+    this.committer.close();
     this.db.close();
   }
 }

@@ -68,20 +68,36 @@ export class SplitLineReader {
 
   /** Batches of records, in file order; each record is a line without `\n` (or `\r\n`). */
   async *batches(): AsyncGenerator<string[]> {
+    for await (const region of this.wholeLines()) {
+      const lines = linesOf(region);
+      this.records += lines.length;
+      yield lines;
+    }
+  }
+
+  /**
+   * The same records as raw bytes: each region holds whole lines with their `\n` (the file's
+   * unterminated last line comes alone, without one). Iterate `batches()` or this, once.
+   */
+  async *regions(): AsyncGenerator<Buffer> {
+    for await (const region of this.wholeLines()) {
+      this.records += countLines(region);
+      yield region;
+    }
+  }
+
+  /** Regions of whole lines, as bytes, in file order. */
+  private async *wholeLines(): AsyncGenerator<Buffer> {
     for await (const piece of this.pieces()) {
-      const lines = this.consume(piece);
-      if (lines.length > 0) {
-        this.records += lines.length;
-        yield lines;
-      }
+      const region = this.consume(piece);
+      if (region !== undefined && region.length > 0) yield region;
       if (this.done) return;
     }
     // End of file: an unterminated last line is a record; a skip that never ended yields none.
     if (!this.skipping && this.carryBytes > 0) {
-      const last = [stripCr(Buffer.concat(this.carry).toString('utf8'))];
+      const last = Buffer.concat(this.carry);
       this.carry = [];
       this.carryBytes = 0;
-      this.records += 1;
       yield last;
     }
   }
@@ -113,8 +129,8 @@ export class SplitLineReader {
     }
   }
 
-  /** Processes one piece at `this.position`; returns the lines it completes. */
-  private consume(piece: Buffer): string[] {
+  /** Processes one piece at `this.position`; returns the whole lines it completes, as bytes. */
+  private consume(piece: Buffer): Buffer | undefined {
     const pieceStart = this.position;
     this.position += piece.length;
     let from = 0;
@@ -124,7 +140,7 @@ export class SplitLineReader {
       if (newline === -1 || newline >= stopIndex) {
         // No line starts in this split before its end: nothing to read.
         if (newline !== -1 || this.position > this.plan.stopAfterNewlineAt) this.done = true;
-        return [];
+        return undefined;
       }
       this.skipping = false;
       from = newline + 1;
@@ -137,25 +153,19 @@ export class SplitLineReader {
     const last = piece.lastIndexOf(NEWLINE);
     if (last < from) {
       this.keep(piece.subarray(from));
-      return [];
+      return undefined;
     }
     const lines = this.completeLines(piece.subarray(from, last + 1));
     this.keep(piece.subarray(last + 1));
     return lines;
   }
 
-  /** The lines of the carry plus `region`, which ends with `\n`. */
-  private completeLines(region: Buffer): string[] {
+  /** The carry plus `region`, which ends with `\n`: whole lines. */
+  private completeLines(region: Buffer): Buffer {
     const bytes = this.carryBytes > 0 ? Buffer.concat([...this.carry, region]) : region;
     this.carry = [];
     this.carryBytes = 0;
-    const lines = bytes.toString('utf8').split('\n');
-    lines.pop(); // the empty string after the final `\n`
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
-    }
-    return lines;
+    return bytes;
   }
 
   private keep(bytes: Buffer): void {
@@ -179,6 +189,22 @@ export async function* readSplitLines(
   }
 }
 
-function stripCr(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
+/** The records in a region of whole lines (the last may lack its `\n`). */
+function countLines(region: Buffer): number {
+  let lines = 0;
+  for (let at = region.indexOf(NEWLINE); at !== -1; at = region.indexOf(NEWLINE, at + 1)) {
+    lines += 1;
+  }
+  return region[region.length - 1] === NEWLINE ? lines : lines + 1;
+}
+
+/** The records of whole lines: split at `\n`, without a `\r` before it. */
+function linesOf(region: Buffer): string[] {
+  const lines = region.toString('utf8').split('\n');
+  if (region[region.length - 1] === NEWLINE) lines.pop(); // the empty string after the final `\n`
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
+  }
+  return lines;
 }

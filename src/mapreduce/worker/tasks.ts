@@ -135,22 +135,40 @@ async function mapWithFunctions(
 ): Promise<void> {
   const emit: Emit = (key, value) =>
     buffer.add(String(key), value === undefined ? '' : String(value));
-  for await (const batch of reader.batches()) {
-    aborted(ctx.signal);
-    if (job.mapBatch) {
-      job.mapBatch(path, batch, emit);
-    } else if (job.map) {
-      for (const line of batch) {
-        try {
-          const result = job.map(path, line, emit);
-          if (result instanceof Promise) await result;
-        } catch (error) {
-          throw new UserCodeError(`map threw: ${describe(error)}`, line, { cause: error });
-        }
-      }
+  if (job.mapBytes) {
+    for await (const region of reader.regions()) {
+      aborted(ctx.signal);
+      job.mapBytes(path, region, emit);
+      await buffer.maybeSpill();
+      onBatch();
     }
-    await buffer.maybeSpill();
-    onBatch();
+  } else {
+    for await (const batch of reader.batches()) {
+      aborted(ctx.signal);
+      await mapLines(job, path, batch, emit);
+      await buffer.maybeSpill();
+      onBatch();
+    }
+  }
+  job.mapEnd?.(emit);
+}
+
+/** Runs `mapBatch`, or `map` on each line, over one batch of records. */
+async function mapLines(
+  job: JobFunctions,
+  path: string,
+  batch: readonly string[],
+  emit: Emit,
+): Promise<void> {
+  if (job.mapBatch) return job.mapBatch(path, batch, emit);
+  if (!job.map) return;
+  for (const line of batch) {
+    try {
+      const result = job.map(path, line, emit);
+      if (result instanceof Promise) await result;
+    } catch (error) {
+      throw new UserCodeError(`map threw: ${describe(error)}`, line, { cause: error });
+    }
   }
 }
 

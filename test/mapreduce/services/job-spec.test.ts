@@ -147,15 +147,16 @@ describe('built-in jobs', () => {
     return emitted;
   };
 
-  test('wordcount: the batch mapper and the per-line mapper agree once combined', async () => {
+  test('wordcount: the byte mapper and the per-line mapper agree once combined', async () => {
     const lines = ["Don't stop, DON'T", 'naïve x-ray', ''];
     const perLine = new Map<string, number>();
     for (const [k, v] of await run('wordcount', lines))
       perLine.set(k, (perLine.get(k) ?? 0) + Number(v));
     const batched = new Map<string, number>();
-    builtinJob('wordcount', {}).mapBatch?.('/f', lines, (k, v) =>
-      batched.set(k, (batched.get(k) ?? 0) + Number(v)),
-    );
+    const job = builtinJob('wordcount', {});
+    const emit = (k: string, v?: string) => batched.set(k, (batched.get(k) ?? 0) + Number(v));
+    for (const line of lines) job.mapBytes?.('/f', Buffer.from(`${line}\n`), emit);
+    job.mapEnd?.(emit);
     assert.deepEqual(batched, perLine);
     assert.deepEqual(
       new Map([...perLine].sort()),
