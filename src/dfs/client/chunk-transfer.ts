@@ -21,9 +21,18 @@ export interface TargetResult {
 }
 
 /**
+ * How long a target may take no bytes at all while the upload waits for it. A crashed datanode
+ * refuses or resets the connection at once; one behind a network partition (packets dropped)
+ * just stops reading, and without this limit it would hold the whole chunk until the request
+ * timeout. A healthy but slow disk still takes some bytes within this time.
+ */
+export const TARGET_STALL_MS = 15_000;
+
+/**
  * Streams one chunk from `source` to every target at once (one read, fanned out), computing
  * the SHA-256 on the way. A target that fails is dropped without stopping the others; the
- * source is paused while any live target is full (backpressure), so memory stays bounded.
+ * source is paused while any live target is full (backpressure), so memory stays bounded. A
+ * target that takes nothing for `stallMs` is dropped as failed (the caller replaces it).
  */
 export async function uploadChunkToTargets(
   http: HttpClient,
@@ -33,6 +42,7 @@ export async function uploadChunkToTargets(
   targets: readonly { node_id: string; url: string }[],
   onBytes: (bytes: number) => void,
   token?: string,
+  stallMs = TARGET_STALL_MS,
 ): Promise<{ checksum: string; results: TargetResult[] }> {
   const hash = createHash('sha256');
   const pipes = targets.map(() => new PassThrough({ highWaterMark: 1024 * 1024 }));
@@ -42,7 +52,7 @@ export async function uploadChunkToTargets(
       alive.delete(pipes[index] as PassThrough),
     ),
   );
-  const fanOut = fanOutSource(source, hash, alive, onBytes);
+  const fanOut = fanOutSource(source, hash, alive, onBytes, stallMs);
   const [results] = await Promise.all([Promise.all(sends), fanOut]);
   const checksum = hash.digest('hex');
   return {
@@ -60,6 +70,7 @@ async function fanOutSource(
   hash: Hash,
   alive: Set<PassThrough>,
   onBytes: (bytes: number) => void,
+  stallMs: number,
 ): Promise<void> {
   try {
     for await (const piece of source) {
@@ -68,7 +79,10 @@ async function fanOutSource(
       onBytes(buffer.length);
       const waits: Promise<void>[] = [];
       for (const pipe of alive) {
-        if (!pipe.write(buffer)) waits.push(drainOrClose(pipe));
+        // A target's pipe is destroyed when its request fails or stalls; it leaves `alive`
+        // only once its request settles, and a destroyed pipe never drains.
+        if (pipe.destroyed) alive.delete(pipe);
+        else if (!pipe.write(buffer)) waits.push(drainOrClose(pipe, stallMs));
       }
       if (waits.length > 0) await Promise.all(waits);
     }
@@ -77,9 +91,20 @@ async function fanOutSource(
   }
 }
 
-function drainOrClose(pipe: PassThrough): Promise<void> {
+/**
+ * Resolves when the pipe drains or closes. The pipe's reader (the request to the target) takes
+ * bytes as the target acknowledges them; if it takes none for `stallMs`, the pipe is destroyed,
+ * which fails that target's request and lets the others go on.
+ */
+function drainOrClose(pipe: PassThrough, stallMs: number): Promise<void> {
   return new Promise((resolve) => {
+    let buffered = pipe.readableLength;
+    const check = setInterval(() => {
+      if (pipe.readableLength < buffered) buffered = pipe.readableLength;
+      else pipe.destroy(new Error(`the datanode took no bytes for ${stallMs / 1000} s`));
+    }, stallMs);
     const done = (): void => {
+      clearInterval(check);
       pipe.off('drain', done);
       pipe.off('close', done);
       resolve();
