@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { TesseraError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { Role } from '../../core/security-context.js';
 import type { MapReduceMaster } from '../master/master.js';
 import type { JobView } from '../master/views.js';
 import type { WorkerRpc } from '../master/worker-rpc.js';
@@ -20,6 +21,7 @@ import type {
   ResultReport,
 } from './messages.js';
 import { CHANNEL_OPTIONS, mapReduceProto } from './proto.js';
+import { authorizeCall, serverCredentials } from './security.js';
 
 /** A started gRPC server. */
 export interface GrpcServerHandle {
@@ -44,7 +46,7 @@ export async function startMasterGrpc(
   server.addService(proto.WorkerService.service, workerHandlers(workerRpc, logger));
   server.addService(proto.JobService.service, jobHandlers(master, logger));
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, actual) =>
+    server.bindAsync(`${host}:${port}`, serverCredentials(), (error, actual) =>
       error ? reject(error) : resolve(actual),
     );
   });
@@ -65,25 +67,28 @@ export async function startMasterGrpc(
   };
 }
 
+/** Workers act with their service tokens (admin); job clients need writer to change, reader to read. */
 function workerHandlers(rpc: WorkerRpc, logger: Logger): grpc.UntypedServiceImplementation {
   const register: Handler<RegisterRequest, unknown> = (call, callback) =>
-    answer(callback, logger, async () => rpc.register(call.request));
+    answer(call, callback, logger, 'admin', async () => rpc.register(call.request));
   const heartbeat: Handler<HeartbeatRequest, unknown> = (call, callback) =>
-    answer(callback, logger, () => rpc.heartbeat(call.request, () => call.cancelled));
+    answer(call, callback, logger, 'admin', () =>
+      rpc.heartbeat(call.request, () => call.cancelled),
+    );
   const reportResult: Handler<ResultReport, unknown> = (call, callback) =>
-    answer(callback, logger, () => rpc.reportResult(call.request));
+    answer(call, callback, logger, 'admin', () => rpc.reportResult(call.request));
   return { Register: register, Heartbeat: heartbeat, ReportResult: reportResult };
 }
 
 function jobHandlers(master: MapReduceMaster, logger: Logger): grpc.UntypedServiceImplementation {
   const submit: Handler<JobSpecMessage, JobMessage> = (call, callback) =>
-    answer(callback, logger, async () =>
+    answer(call, callback, logger, 'writer', async () =>
       jobMessage(await master.submit(specFromMessage(call.request))),
     );
   const get: Handler<JobRef, JobMessage> = (call, callback) =>
-    answer(callback, logger, async () => jobMessage(master.get(call.request.id)));
+    answer(call, callback, logger, 'reader', async () => jobMessage(master.get(call.request.id)));
   const list: Handler<ListJobsRequest, unknown> = (call, callback) =>
-    answer(callback, logger, async () => ({
+    answer(call, callback, logger, 'reader', async () => ({
       jobs: master
         .list({
           ...(call.request.state === '' ? {} : { state: call.request.state }),
@@ -92,27 +97,39 @@ function jobHandlers(master: MapReduceMaster, logger: Logger): grpc.UntypedServi
         .map(jobMessage),
     }));
   const cancel: Handler<JobRef, JobMessage> = (call, callback) =>
-    answer(callback, logger, async () => jobMessage(await master.cancel(call.request.id)));
+    answer(call, callback, logger, 'writer', async () =>
+      jobMessage(await master.cancel(call.request.id)),
+    );
   return { Submit: submit, Get: get, List: list, Cancel: cancel };
 }
 
-/** Runs a handler and answers its value or its error as a gRPC status. */
+/**
+ * Checks the call's token for `role` (with `--auth`), runs the handler and answers its value or
+ * its error as a gRPC status.
+ */
 function answer<Res>(
+  call: grpc.ServerUnaryCall<unknown, unknown>,
   callback: grpc.sendUnaryData<Res>,
   logger: Logger,
+  role: Role,
   run: () => Promise<Res>,
 ): void {
-  run().then(
-    (value) => callback(null, value),
-    (error: unknown) => {
+  authorizeCall(call.metadata, call.getPath(), role)
+    .then((refusal) => {
+      if (refusal !== undefined) {
+        callback(refusal);
+        return;
+      }
+      return run().then((value) => callback(null, value));
+    })
+    .catch((error: unknown) => {
       const status = error instanceof TesseraError ? error.status : 500;
       if (status >= 500) logger.error({ err: error }, 'gRPC handler failed');
       callback({
         code: grpcCode(status),
         details: error instanceof Error ? error.message : String(error),
       });
-    },
-  );
+    });
 }
 
 function grpcCode(status: number): grpc.status {

@@ -6,6 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ClientSecurity } from '../../core/security-context.js';
+import { callMetadata } from './security.js';
 
 /** proto/mapreduce.proto, found from src/ and from dist/ alike (both sit three levels down). */
 export const PROTO_PATH = join(
@@ -58,13 +60,18 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_reconnect_backoff_ms': 2_000,
 };
 
-/** Calls a unary method of a generated client as a promise, with a deadline. */
-export function unary<Req, Res>(
+/**
+ * Calls a unary method of a generated client as a promise, with a deadline and the client's
+ * bearer token (security.ts) in the metadata.
+ */
+export async function unary<Req, Res>(
   client: grpc.Client,
   method: string,
   request: Req,
   timeoutMs: number,
+  security?: ClientSecurity,
 ): Promise<Res> {
+  const metadata = await callMetadata(security);
   return new Promise((resolve, reject) => {
     const fn = (client as unknown as Record<string, unknown>)[method];
     if (typeof fn !== 'function') {
@@ -74,7 +81,7 @@ export function unary<Req, Res>(
     const deadline = new Date(Date.now() + timeoutMs);
     (
       fn as (r: Req, m: grpc.Metadata, o: grpc.CallOptions, cb: grpc.requestCallback<Res>) => void
-    ).call(client, request, new grpc.Metadata(), { deadline }, (error, response) => {
+    ).call(client, request, metadata, { deadline }, (error, response) => {
       if (error) reject(error);
       else if (response === undefined) reject(new Error(`${method}: empty answer`));
       else resolve(response);
