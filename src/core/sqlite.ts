@@ -58,8 +58,7 @@ interface CommittedWrite {
 /**
  * Group commit: writes requested while the previous group is being synced share one
  * transaction and one sync, and each caller's promise resolves once that group is durable.
- * Every write runs in its own savepoint, so one failing write rolls back alone and rejects
- * only its own caller. Callers answer their clients after awaiting `commit` (a 2xx means
+ * One failing write rolls back alone and rejects only its own caller (see `writeGroup`). Callers answer their clients after awaiting `commit` (a 2xx means
  * durable).
  *
  * The sync runs off the event loop. With `synchronous=FULL` SQLite fsyncs the WAL inside
@@ -118,11 +117,24 @@ export class GroupCommitter {
     });
   }
 
-  /** Runs the queued writes in one transaction; answers them for the sync. */
+  /**
+   * Runs the queued writes in one transaction; answers them for the sync. The common case, no
+   * write failing, runs them plainly; only when one throws is the group rolled back and run
+   * again with a savepoint per write (two more statements each), so that the failing write
+   * rolls back alone. A write must therefore only run statements: it may run twice.
+   */
   private writeGroup(): CommittedWrite[] {
     const group = this.queue;
     this.queue = [];
     if (group.length === 0) return [];
+    try {
+      this.db.transaction(() => {
+        for (const item of group) item.write();
+      })();
+      return group.map((item) => ({ item }));
+    } catch {
+      // Rolled back as a whole: find the failing writes one savepoint at a time.
+    }
     const committed: CommittedWrite[] = [];
     try {
       this.db.transaction(() => {

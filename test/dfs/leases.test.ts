@@ -15,6 +15,8 @@ import {
   nextExpiryMs,
   releaseLease,
   renewLease,
+  leaseTableOf,
+  type Lease,
   type LeaseTable,
 } from '../../src/dfs/meta/leases.js';
 
@@ -126,13 +128,13 @@ describe('leases: examples', () => {
       expired.map((l) => l.path),
       ['/short'],
     );
-    assert.deepEqual(Object.keys(after), ['/long']);
+    assert.deepEqual([...after.keys()], ['/long']);
     assert.equal(nextExpiryMs(EMPTY_LEASE_TABLE), null);
   });
 
-  test('the table is plain JSON: it survives a round trip, deadlines included', () => {
+  test('the table survives a round trip through its rows, deadlines included', () => {
     const { table } = granted(EMPTY_LEASE_TABLE, '/a', alice, 0, 1000);
-    const restored = JSON.parse(JSON.stringify(table)) as LeaseTable;
+    const restored = leaseTableOf(JSON.parse(JSON.stringify([...table.values()])) as Lease[]);
     assert.deepEqual(restored, table);
     assert.equal(acquireLease(restored, { path: '/a', holder: bob, nowMs: 500 }).ok, false);
   });
@@ -147,12 +149,12 @@ describe('leases: examples', () => {
 
   test('inputs are never mutated', () => {
     const { table } = granted(EMPTY_LEASE_TABLE, '/a', alice, 0, 1000);
-    const snapshot = JSON.stringify(table);
+    const snapshot = JSON.stringify([...table]);
     renewLease(table, { path: '/a', holder: alice, nowMs: 10 });
     releaseLease(table, { path: '/a', holder: alice, nowMs: 10 });
     expireLeases(table, 5000);
-    assert.equal(JSON.stringify(table), snapshot);
-    assert.deepEqual(EMPTY_LEASE_TABLE, {});
+    assert.equal(JSON.stringify([...table]), snapshot);
+    assert.equal(EMPTY_LEASE_TABLE.size, 0);
   });
 });
 
@@ -209,7 +211,8 @@ describe('leases: properties', () => {
         };
         for (const op of ops) {
           if (op.kind === 'advance') nowMs += op.ms;
-          else if (op.kind === 'persist') table = JSON.parse(JSON.stringify(table)) as LeaseTable;
+          else if (op.kind === 'persist')
+            table = leaseTableOf(JSON.parse(JSON.stringify([...table.values()])) as Lease[]);
           else if (op.kind === 'expire') {
             const result = expireLeases(table, nowMs);
             table = result.table;

@@ -11,9 +11,12 @@ import {
   acquireLease,
   asLeaseHolder,
   checkLease,
+  EMPTY_LEASE_TABLE,
   expireLeases,
+  leaseTableOf,
   releaseLease,
   renewLease,
+  withoutLease,
   type Lease,
   type LeaseTable,
 } from './leases.js';
@@ -71,7 +74,7 @@ export class MetaMaster {
   readonly uploads = new Map<FileId, FileEntry>();
   readonly chunks = new Map<ChunkId, ChunkEntry>();
   readonly nodes: NodeTable;
-  private leases: LeaseTable = {};
+  private leases: LeaseTable = EMPTY_LEASE_TABLE;
   private placement: PlacementState = { tick: 0, lastPickedAt: {} };
 
   constructor(
@@ -117,7 +120,7 @@ export class MetaMaster {
         .get(replica.chunk_id)
         ?.replicas.set(replica.node_id, { health: replica.health, addedAtMs: nowMs });
     }
-    for (const lease of stored.leases) this.leases = { ...this.leases, [lease.path]: lease };
+    this.leases = leaseTableOf(stored.leases);
     this.nodes.load(stored.nodes);
   }
 
@@ -293,7 +296,7 @@ export class MetaMaster {
     const nowMs = this.clock.nowMs();
     this.uploads.delete(upload.row.file_id);
     for (const chunk of upload.chunks) this.chunks.delete(chunk.chunkId);
-    const current = this.leases[upload.row.path];
+    const current = this.leases.get(upload.row.path);
     const ownsLease = current?.holder === upload.row.client_id;
     if (ownsLease) this.leases = withoutLease(this.leases, upload.row.path);
     await this.store.write((ops) => {
@@ -451,7 +454,7 @@ export class MetaMaster {
   }
 
   private assertNoForeignLease(path: string): void {
-    const lease = this.leases[path];
+    const lease = this.leases.get(path);
     if (lease && lease.expiresAtMs > this.clock.nowMs()) {
       throw new LeaseHeldError(path, lease.holder, lease.expiresAtMs);
     }
@@ -483,11 +486,6 @@ function validPath(path: string): string {
   const problem = pathProblem(path);
   if (problem) throw new BadRequestError(`invalid path ${JSON.stringify(path)}: ${problem}`);
   return path;
-}
-
-function withoutLease(table: LeaseTable, path: string): LeaseTable {
-  const { [path]: _removed, ...rest } = table;
-  return rest;
 }
 
 function chunkRow(chunk: ChunkEntry) {
