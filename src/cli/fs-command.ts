@@ -18,7 +18,7 @@ interface FsOptions {
 
 /** What a failure is about, so its message can name the paths and the next step. */
 export interface FailureContext {
-  readonly command: 'put' | 'get' | 'ls' | 'stat' | 'rm' | 'mv' | 'index';
+  readonly command: 'put' | 'get' | 'ls' | 'stat' | 'rm' | 'mv' | 'index' | 'acl';
   readonly registryUrl: string;
   /** The master's URL, once known. */
   readonly metaUrl?: string;
@@ -67,6 +67,7 @@ export function addFsCommand(program: Command): void {
   addStatCommand(fs);
   addRmCommand(fs);
   addMvCommand(fs);
+  addAclCommand(fs);
   addIndexCommand(fs);
 }
 
@@ -98,7 +99,13 @@ function addPutCommand(fs: Command): void {
         '--index',
         'also index a text file for search, as a document whose id is its DFS path',
       )
-      .option('--lang <lang>', 'language of the text for --index (en, es; default en)'),
+      .option('--lang <lang>', 'language of the text for --index (en, es; default en)')
+      .option(
+        '--mode <octal>',
+        'ACL permission bits with --auth, e.g. 640 (default 644)',
+        parseMode,
+      )
+      .option('--group <name>', 'ACL group with --auth (default: your first group)'),
   ).action(
     async (
       local: string,
@@ -109,6 +116,8 @@ function addPutCommand(fs: Command): void {
         overwrite?: boolean;
         index?: boolean;
         lang?: string;
+        mode?: number;
+        group?: string;
       },
     ) => {
       const path = remotePathFor(remote, basename(local));
@@ -126,6 +135,8 @@ function addPutCommand(fs: Command): void {
             ...(options.replication === undefined ? {} : { replication: options.replication }),
             ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
             ...(options.overwrite ? { overwrite: true } : {}),
+            ...(options.mode === undefined ? {} : { mode: options.mode }),
+            ...(options.group === undefined ? {} : { group: options.group }),
             onProgress: (bytes) => progress.add(bytes),
           }),
         );
@@ -534,6 +545,43 @@ function addMvCommand(fs: Command): void {
   });
 }
 
+function addAclCommand(fs: Command): void {
+  withClientOptions(
+    fs
+      .command('acl <path>')
+      .description(
+        'Show or change a file’s ACL with --auth: owner, group and permission bits (owner or admin).',
+      )
+      .option('--mode <octal>', 'new permission bits, e.g. 640', parseMode)
+      .option('--group <name>', 'new group ("" for none)')
+      .option('--owner <user>', 'new owner (admins only)'),
+  ).action(
+    async (
+      remote: string,
+      options: FsOptions & { mode?: number; group?: string; owner?: string },
+    ) => {
+      const path = absolute(remote);
+      await runFs(options, { command: 'acl', path }, async (client) => {
+        const change = {
+          ...(options.mode === undefined ? {} : { mode: options.mode }),
+          ...(options.group === undefined ? {} : { group: options.group || null }),
+          ...(options.owner === undefined ? {} : { owner: options.owner }),
+        };
+        const acl =
+          Object.keys(change).length > 0
+            ? (await client.setAcl(path, change)).acl
+            : (await client.stat(path)).acl;
+        if (acl === undefined)
+          throw new FsCliError(`${path} has no ACL: the master does not run with --auth`);
+        if (options.json) return printJson({ path, acl });
+        process.stdout.write(
+          `${path}  ${acl.permissions}  owner ${acl.owner}  group ${acl.group ?? '-'}\n`,
+        );
+      });
+    },
+  );
+}
+
 /**
  * Runs one command against the DFS: finds the master, runs `body`, and turns any failure
  * into one line on stderr and exit code 1 (`TESSERA_DEBUG=1` adds the stack).
@@ -728,6 +776,12 @@ function parseSize(raw: string): number {
   } catch (error) {
     throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** Permission bits in octal, as chmod takes them (`640`, `0640`). */
+function parseMode(raw: string): number {
+  if (!/^0?[0-7]{3}$/.test(raw)) throw new InvalidArgumentError('expected octal bits such as 640');
+  return Number.parseInt(raw, 8);
 }
 
 function parseCount(raw: string): number {

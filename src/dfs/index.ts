@@ -1,6 +1,6 @@
 /** Public entry of the DFS subsystem. */
 export { startMeta, metaConfigSchema, type MetaConfig, type MetaHandle } from './meta/server.js';
-export type { FileMetadata, ChunkInfo, ReplicaInfo, NodeInfo } from './meta/types.js';
+export type { FileAclView, FileMetadata, ChunkInfo, ReplicaInfo, NodeInfo } from './meta/types.js';
 export type { FileSummary } from './meta/views.js';
 export {
   DfsClient,

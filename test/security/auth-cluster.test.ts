@@ -156,6 +156,35 @@ describe('authentication and authorization on a real cluster (--auth)', () => {
     assert.match(put.stderr, /refused the request for this token's role/);
   });
 
+  test('fs put --mode/--group and fs acl set and show a file’s ACL from the CLI', async () => {
+    const registry = ['--registry', cluster.registry.url];
+    const as = (user: string) => ({ TESSERA_TOKEN: tokens[user] ?? '' });
+    const local = join(cluster.dir.path, 'cli-private.txt');
+    writeFileSync(local, 'for ana and her group only\n');
+    const put = await runCli(
+      ['fs', 'put', local, '/cli/private.txt', '--mode', '640', '--group', 'staff', ...registry],
+      as('ana'),
+    );
+    assert.equal(put.code, 0, put.stderr);
+    const shown = await runCli(['fs', 'acl', '/cli/private.txt', ...registry], as('ana'));
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /rw-r-----\s+owner ana\s+group staff/);
+    const bobReads = await runCli(['fs', 'get', '/cli/private.txt', '-', ...registry], as('bob'));
+    assert.notEqual(bobReads.code, 0, 'bob is neither owner nor in staff');
+    const opened = await runCli(
+      ['fs', 'acl', '/cli/private.txt', '--mode', '644', '--json', ...registry],
+      as('ana'),
+    );
+    assert.equal(opened.code, 0, opened.stderr);
+    assert.equal((JSON.parse(opened.stdout) as { acl: { mode: number } }).acl.mode, 0o644);
+    const bobAgain = await runCli(['fs', 'get', '/cli/private.txt', '-', ...registry], as('bob'));
+    assert.equal(bobAgain.code, 0, bobAgain.stderr);
+    assert.equal(bobAgain.stdout, 'for ana and her group only\n');
+    const badMode = await runCli(['fs', 'acl', '/cli/private.txt', '--mode', '999', ...registry]);
+    assert.notEqual(badMode.code, 0);
+    assert.match(badMode.stderr, /octal/);
+  });
+
   test('file ACLs: another user’s private file is forbidden, the owner and admins pass', async () => {
     const ana = dfsAs('ana');
     const bob = dfsAs('bob');

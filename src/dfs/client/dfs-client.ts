@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { HttpStatusError } from '../../core/errors-http-client.js';
 import { HttpClient } from '../../core/http-client.js';
 import type { DiscoveryClient } from '../../registry/index.js';
-import type { FileMetadata } from '../meta/types.js';
+import type { FileAclView, FileMetadata } from '../meta/types.js';
 import type { FileSummary } from '../meta/views.js';
 import {
   ChunkChecksumError,
@@ -424,6 +424,22 @@ export class DfsClient {
   async delete(remotePath: string): Promise<void> {
     const meta = await this.metaUrl();
     await this.http.deleteJson(`${meta}/api/v1/files${encodePath(remotePath)}`);
+  }
+
+  /**
+   * Changes a file's ACL (clusters with --auth): the owner may change its group and mode, an
+   * admin also its owner. Answers the file's ACL as it now is.
+   */
+  async setAcl(
+    remotePath: string,
+    change: { mode?: number; group?: string | null; owner?: string },
+  ): Promise<{ path: string; acl: FileAclView }> {
+    const meta = await this.metaUrl();
+    return this.http.postJson(
+      `${meta}/api/v1/files/acl`,
+      { path: remotePath, ...change },
+      { idempotent: true },
+    );
   }
 
   async rename(from: string, to: string, overwrite = false): Promise<FileMetadata> {

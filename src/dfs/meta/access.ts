@@ -21,7 +21,7 @@ import {
 import type { ChunkTokenIssuer } from '../../security/service-security.js';
 import type { FileAcls } from './file-acls.js';
 import type { MetaMaster } from './master.js';
-import type { FileId, FileMetadata } from './types.js';
+import type { FileAclView, FileId, FileMetadata } from './types.js';
 
 /** A valid token without the file permission the operation needs (403). */
 export class FileForbiddenError extends TesseraError {
@@ -37,7 +37,7 @@ export interface AclRequest {
 }
 
 /** The ACL of a file as the API shows it. */
-export function aclView(acl: FileAcl) {
+export function aclView(acl: FileAcl): FileAclView {
   return { owner: acl.owner, group: acl.group, mode: acl.mode, permissions: formatMode(acl.mode) };
 }
 

@@ -104,6 +104,17 @@ export interface FileMetadata {
   /** The chunk size this file was split with, in bytes (Tessera extension; default 64 MiB). */
   chunk_size: number;
   chunks: ChunkInfo[];
+  /** Owner, group and permission bits (only on a master with --auth; docs/security.md). */
+  acl?: FileAclView;
+}
+
+/** A file's ACL as the master answers it. */
+export interface FileAclView {
+  readonly owner: string;
+  readonly group: string | null;
+  readonly mode: number;
+  /** `rw-r-----` style. */
+  readonly permissions: string;
 }
 
 /** A datanode as the master knows it (seed: `NodeInfo`). */
