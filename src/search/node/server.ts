@@ -153,6 +153,13 @@ export const searchNodeConfigSchema = {
     defaultValue: 5_000,
     description: 'Timeout of one node-to-node query call; a node that misses it is skipped.',
   }),
+  writeTimeoutMs: option.durationMs({
+    flag: 'write-timeout',
+    env: ['TESSERA_SEARCH_WRITE_TIMEOUT'],
+    defaultValue: 15_000,
+    description:
+      'Timeout of one node-to-node write (up to 500 documents, durable on the answer); an owner that misses it is suspected and the next node takes the copy.',
+  }),
   suspectMs: option.durationMs({
     flag: 'suspect-timeout',
     env: ['TESSERA_SEARCH_SUSPECT_TIMEOUT'],
@@ -483,7 +490,7 @@ function buildContext(config: SearchNodeConfig, parts: Parts): NodeContext {
     feedbackCache: new FeedbackCache(),
     metrics: createNodeMetrics(parts.registry),
     chunkDocs,
-    writeTimeoutMs: 60_000,
+    writeTimeoutMs: config.writeTimeoutMs,
   };
   return ctx;
 }
