@@ -14,7 +14,7 @@ import { formatFailure } from './lib/reproducer.js';
 
 const SEED = 20_240_607;
 const RUNS = 4;
-const REQUEST_TIMEOUT_MS = 1_500;
+const REQUEST_TIMEOUT_MS = 3_000;
 
 /** Slow cases for the streamed routes and a few JSON ones (the script covers every route). */
 function slowSample(endpoint: Endpoint): boolean {
