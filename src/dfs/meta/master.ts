@@ -199,6 +199,7 @@ export class MetaMaster {
     if (!chunk)
       throw new NotFoundError(`chunk ${request.chunk_id} is not part of upload ${request.file_id}`);
     const excluded = request.exclude as NodeId[];
+    for (const nodeId of excluded) this.nodes.reportUnreachable(nodeId);
     const result = chooseReplacementTarget(
       this.nodes.placementNodes(),
       {

@@ -31,10 +31,17 @@ export interface DatanodeHeartbeat {
  * not know are adopted (finished copies, or state lost in a crash), replicas no longer
  * reported are dropped, corrupt ones are marked, and chunks of no live file are to be deleted.
  */
+/** How long placement avoids a node a client reported it could not write to. */
+export const UNREACHABLE_AVOID_MS = 30_000;
+/** The load such a node is counted with: far above any real one, so it is chosen last. */
+const UNREACHABLE_LOAD_PENALTY = 1_000_000;
+
 export class NodeTable {
   readonly members: MembershipTable<DatanodePayload>;
   /** Copies and client writes in progress per node, counted against placement. */
   private readonly inFlight = new Map<NodeId, number>();
+  /** Until when a node a client could not write to is avoided by placement. */
+  private readonly unreachableUntil = new Map<NodeId, number>();
 
   constructor(
     private readonly store: MetaStore,
@@ -179,14 +186,33 @@ export class NodeTable {
     this.inFlight.set(nodeId, Math.max(0, (this.inFlight.get(nodeId) ?? 0) + delta));
   }
 
+  /**
+   * A client failed to write a chunk to this node (it asked for a replacement target). A node
+   * that heartbeats the master but that clients cannot reach (a one-way network cut) stays
+   * active; placement then avoids it for `UNREACHABLE_AVOID_MS` unless no other node is left.
+   */
+  reportUnreachable(nodeId: NodeId): void {
+    this.unreachableUntil.set(nodeId, this.clock.nowMs() + UNREACHABLE_AVOID_MS);
+  }
+
   placementNodes(): PlacementNode[] {
-    return this.members.list().map((member) => ({
-      nodeId: member.id as NodeId,
-      rack: member.payload.rack,
-      state: member.status === 'active' ? 'active' : 'dead',
-      freeBytes: member.payload.freeBytes,
-      load: member.payload.load + (this.inFlight.get(member.id as NodeId) ?? 0),
-    }));
+    const nowMs = this.clock.nowMs();
+    return this.members.list().map((member) => {
+      const nodeId = member.id as NodeId;
+      const avoid = (this.unreachableUntil.get(nodeId) ?? 0) > nowMs;
+      if (!avoid) this.unreachableUntil.delete(nodeId);
+      return {
+        nodeId,
+        rack: member.payload.rack,
+        state: member.status === 'active' ? 'active' : 'dead',
+        freeBytes: member.payload.freeBytes,
+        // Placement skips overloaded nodes when others can take the chunk (placement.ts).
+        load:
+          member.payload.load +
+          (this.inFlight.get(nodeId) ?? 0) +
+          (avoid ? UNREACHABLE_LOAD_PENALTY : 0),
+      };
+    });
   }
 
   activeCount(): number {
