@@ -8,6 +8,7 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
 } from 'fastify';
 import type { Duplex } from 'node:stream';
 import { Server as TlsServer } from 'node:tls';
@@ -56,6 +57,12 @@ export interface HttpServerOptions {
   readonly idleTimeoutMs?: number;
   /** Token checks and TLS (docs/security.md). Default: what this process installed, or none. */
   readonly security?: ServerSecurity;
+  /**
+   * Name of a cookie that may carry the API token instead of `Authorization: Bearer` (the
+   * dashboard's sign-in session; docs/web.md). A request with an `Authorization` header is
+   * checked by that header alone. Default: none, tokens come only in `Authorization`.
+   */
+  readonly authCookie?: string;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -102,7 +109,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
   installErrorHandling(app, options.logger);
   app.decorateRequest('principal', null);
-  if (security.authorizer) installAuthorization(app, security.authorizer);
+  if (security.authorizer) installAuthorization(app, security.authorizer, options.authCookie);
   installEarlyBodyLimit(app);
   installRequestMetrics(app, metrics);
   await app.register(swagger, {
@@ -206,16 +213,22 @@ function httpsOption(
  * The one authentication and authorization hook (docs/security.md): every request but
  * `GET /health` is checked by the authorizer before its body is read; a refusal answers 401
  * (no, invalid or expired token) or 403 (a valid token without the needed role) as
- * problem+json. The caller, when known, is `request.principal` for the handlers.
+ * problem+json. The caller, when known, is `request.principal` for the handlers. With
+ * `authCookie`, a request without an `Authorization` header is checked with the token of that
+ * cookie, as if it had come as a bearer token.
  */
-function installAuthorization(app: HttpApp, authorizer: RequestAuthorizer): void {
+function installAuthorization(
+  app: HttpApp,
+  authorizer: RequestAuthorizer,
+  authCookie: string | undefined,
+): void {
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url;
     if (route === '/health') return undefined;
     const decision = await authorizer.authorize({
       method: request.method,
       route,
-      headers: request.headers,
+      headers: authCookie === undefined ? request.headers : withCookieToken(request, authCookie),
       params: request.params as Record<string, unknown>,
       access: request.routeOptions.config.access ?? {},
     });
@@ -233,6 +246,37 @@ function installAuthorization(app: HttpApp, authorizer: RequestAuthorizer): void
       decision.detail,
     );
   });
+}
+
+/** The request's headers, with the token of cookie `name` as `Authorization` when it has none. */
+function withCookieToken(
+  request: FastifyRequest,
+  name: string,
+): Readonly<Record<string, string | string[] | undefined>> {
+  if (request.headers.authorization !== undefined) return request.headers;
+  const token = cookieValue(request.headers.cookie, name);
+  return token === undefined
+    ? request.headers
+    : { ...request.headers, authorization: `Bearer ${token}` };
+}
+
+/**
+ * The value of cookie `name` in a `Cookie` header (RFC 6265, section 5.4: `name=value` pairs
+ * separated by `; `), the first when the name repeats; undefined when absent or empty. Values
+ * are taken as they are: a token is base64url and dots, which need no decoding.
+ */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const pair of header.split(';')) {
+    const separator = pair.indexOf('=');
+    if (separator < 0 || pair.slice(0, separator).trim() !== name) continue;
+    const value = pair
+      .slice(separator + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
+    return value === '' ? undefined : value;
+  }
+  return undefined;
 }
 
 /**

@@ -437,3 +437,23 @@ export interface JobsSummary {
   /** The newest jobs, newest first. */
   readonly recent: WireJob[];
 }
+
+/** The body of `POST /api/session`: a token from `tessera token create`. */
+export interface SignInRequest {
+  token: string;
+}
+
+/**
+ * Who is using the dashboard (`GET /api/session`, and the answer of `POST /api/session`).
+ * `auth: false`: the web server checks no tokens (no `--auth`), so there is nobody to sign in.
+ */
+export type SessionView =
+  | { readonly auth: false }
+  | {
+      readonly auth: true;
+      readonly subject: string;
+      readonly role: 'reader' | 'writer' | 'admin';
+      readonly groups: readonly string[];
+      /** When the token, and with it the session, ends (Unix ms). */
+      readonly expires_at_ms: number;
+    };

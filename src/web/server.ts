@@ -3,6 +3,7 @@ import { option, type ConfigOf, type ConfigSchema } from '../core/config.js';
 import { HttpClient } from '../core/http-client.js';
 import { createHttpServer, listen } from '../core/http-server.js';
 import type { Logger } from '../core/logger.js';
+import { processServerSecurity, type ServerSecurity } from '../core/security-context.js';
 import {
   commonServiceOptions,
   registeredServiceOptions,
@@ -17,6 +18,7 @@ import { MetricsSampler } from './metrics-sampler.js';
 import { NodeWatcher } from './node-watcher.js';
 import { registerSearchRoutes } from './search-routes.js';
 import { RoleCaller } from './service-calls.js';
+import { registerSessionRoutes, SESSION_COOKIE } from './session-routes.js';
 import { defaultStaticDirs, findStaticDir, registerStaticFiles } from './static-files.js';
 
 /** The dashboard server's options. */
@@ -66,18 +68,27 @@ export interface WebHandle extends ServiceHandle {
 /**
  * Starts the dashboard (issue 6): the built single-page app and its API under `/api`, which
  * finds the registry's servers, the DFS master, the search nodes, the MapReduce master and
- * every service's metrics through the registry. It registers itself with role `web`.
+ * every service's metrics through the registry. It registers itself with role `web`. With
+ * `--auth`, users sign in with their own token, kept in a session cookie (session-routes.ts).
  */
 export async function startWeb(
   config: WebConfig,
-  deps: { logger: Logger; clock?: Clock },
+  deps: { logger: Logger; clock?: Clock; security?: ServerSecurity },
 ): Promise<WebHandle> {
   const clock = deps.clock ?? systemClock;
+  const security = deps.security ?? processServerSecurity();
   const app = await createHttpServer({
     name: 'web',
     logger: deps.logger,
     description: 'The Tessera dashboard: the single-page app and its API.',
     requestTimeoutMs: config.uploadTimeoutMs,
+    security,
+    authCookie: SESSION_COOKIE,
+  });
+  registerSessionRoutes(app, {
+    authorizer: security.authorizer,
+    secureCookie: security.tls !== undefined,
+    nowMs: () => clock.nowMs(),
   });
   // Short breaker pauses: the dashboard should see a restarted service again within seconds.
   const http = new HttpClient({

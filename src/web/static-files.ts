@@ -23,6 +23,8 @@ export function findStaticDir(candidates: readonly string[]): string | undefined
 /**
  * Serves the single-page app: hashed assets cached for good, `index.html` never cached. When
  * the app was not built, `/` answers a page that says how to build it (the API still works).
+ * The app's files are public even with `--auth`: they hold no data, and the app must load to
+ * show its sign-in panel.
  */
 export async function registerStaticFiles(
   app: HttpApp,
@@ -31,25 +33,33 @@ export async function registerStaticFiles(
 ): Promise<void> {
   if (staticDir === undefined) {
     logger.warn('the dashboard app is not built (npm run build); serving the API only');
-    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+    app.get('/', { schema: { hide: true }, config: PUBLIC }, async (_request, reply) =>
       reply.code(503).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE),
     );
     return;
   }
-  await app.register(fastifyStatic, {
-    root: staticDir,
-    prefix: '/',
-    decorateReply: false,
-    index: ['index.html'],
-    setHeaders(response, path) {
-      const immutable = /[\\/]assets[\\/]/.test(path);
-      response.setHeader(
-        'cache-control',
-        immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-      );
-    },
+  await app.register(async (scope) => {
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...route.config, ...PUBLIC };
+    });
+    await scope.register(fastifyStatic, {
+      root: staticDir,
+      prefix: '/',
+      decorateReply: false,
+      index: ['index.html'],
+      setHeaders(response, path) {
+        const immutable = /[\\/]assets[\\/]/.test(path);
+        response.setHeader(
+          'cache-control',
+          immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
+      },
+    });
   });
 }
+
+/** Route config that opens a route to callers without a token (docs/security.md). */
+const PUBLIC = { access: { role: 'public' } } as const;
 
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Tessera dashboard not built</title></head>

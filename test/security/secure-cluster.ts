@@ -37,6 +37,8 @@ export class SecureCluster {
   registry!: RunningProcess;
   meta!: RunningProcess;
   readonly datanodes: RunningProcess[] = [];
+  /** The dashboard, when `startWeb` started it. */
+  web: RunningProcess | undefined;
   private readonly clients: HttpClient[] = [];
 
   constructor(readonly options: SecureClusterOptions) {}
@@ -100,6 +102,18 @@ export class SecureCluster {
     return process;
   }
 
+  /** Starts `tessera web` with this cluster's flags (the dashboard's sign-in tests). */
+  async startWeb(extra: readonly string[] = []): Promise<RunningProcess> {
+    this.web = await startTessera([
+      ...['web', '--port', '0', '--registry', this.registry.url, '--meta', this.meta.url],
+      ...['--data-dir', join(this.dir.path, 'web'), '--heartbeat-interval', '0.5'],
+      ...['--sample-interval', '1'],
+      ...this.commonArgs(),
+      ...extra,
+    ]);
+    return this.web;
+  }
+
   datanodeDir(index: number): string {
     return join(this.dir.path, `datanode-${index}`, 'chunks');
   }
@@ -144,7 +158,7 @@ export class SecureCluster {
 
   async stop(): Promise<void> {
     await Promise.all(
-      [this.registry, this.meta, ...this.datanodes].map(
+      [this.web, this.registry, this.meta, ...this.datanodes].map(
         (process) => process?.kill('SIGKILL') ?? Promise.resolve(),
       ),
     );

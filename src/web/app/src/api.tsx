@@ -1,7 +1,8 @@
 /**
  * Talking to the dashboard server: JSON with problem+json errors turned into readable
  * messages, polling (never more often than every 2 s), server-sent events, and a ticking
- * clock for "seconds ago" labels.
+ * clock for "seconds ago" labels. With `--auth` the browser's session cookie carries the
+ * user's token on every call (session.tsx); any 401 tells the app to show its sign-in panel.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 
@@ -18,6 +19,22 @@ export class ApiError extends Error {
   }
 }
 
+/** The header the server asks of signed-in requests that change something (CSRF). */
+export const CSRF_HEADER = 'x-tessera-csrf';
+
+const unauthorizedListeners = new Set<(detail: string) => void>();
+
+/** Calls `listener` with the server's words whenever a call answers 401; returns the undo. */
+export function onUnauthorized(listener: (detail: string) => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+/** Tells the app that the server wants a (new) token: a call answered 401. */
+export function reportUnauthorized(detail: string): void {
+  for (const listener of unauthorizedListeners) listener(detail);
+}
+
 /** Reads a failed response's problem+json `detail`, or its status line. */
 export async function errorFrom(response: Response): Promise<ApiError> {
   let detail = `${response.status} ${response.statusText}`;
@@ -28,6 +45,7 @@ export async function errorFrom(response: Response): Promise<ApiError> {
   } catch {
     // Not JSON: the status line says enough.
   }
+  if (response.status === 401) reportUnauthorized(detail);
   return new ApiError(detail, response.status);
 }
 
@@ -35,13 +53,22 @@ export async function errorFrom(response: Response): Promise<ApiError> {
 export async function fetchJson<T>(url: string, init?: RequestInit): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(url, init);
+    response = await fetch(url, withCsrfHeader(init));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ApiError(`Cannot reach the dashboard server (${reason}).`, 0);
   }
   if (!response.ok) throw await errorFrom(response);
   return (await response.json()) as T;
+}
+
+/** `init` with the CSRF header added when the method changes something. */
+function withCsrfHeader(init: RequestInit | undefined): RequestInit | undefined {
+  const method = (init?.method ?? 'GET').toUpperCase();
+  if (method === 'GET' || method === 'HEAD') return init;
+  const headers = new Headers(init?.headers);
+  headers.set(CSRF_HEADER, '1');
+  return { ...init, headers };
 }
 
 /** Sends JSON (POST, DELETE, ...) and reads the JSON answer; throws `ApiError`. */

@@ -1,6 +1,9 @@
-/** The dashboard's frame: the navigation bar and the page of the current route. */
-import { useEffect, type ReactNode } from 'react';
-import { ErrorNote } from './components.js';
+/**
+ * The dashboard's frame: the navigation bar with who is signed in, and the page of the current
+ * route, or the sign-in panel while the server wants a token.
+ */
+import { Fragment, useEffect, type ReactNode } from 'react';
+import { ErrorNote, Loading } from './components.js';
 import { FileDetailsPage } from './pages/file-details.js';
 import { FilesPage } from './pages/files.js';
 import { JobDetailsPage } from './pages/job-details.js';
@@ -9,6 +12,7 @@ import { NodesPage } from './pages/nodes.js';
 import { OverviewPage } from './pages/overview.js';
 import { SearchPage } from './pages/search.js';
 import { useRoute, type Route } from './router.js';
+import { SessionControl, SignInPanel, useSession, type Session } from './session.js';
 
 interface PageSpec {
   readonly path: string;
@@ -45,6 +49,7 @@ export const PAGES: readonly PageSpec[] = [
 
 export function App(): ReactNode {
   const route = useRoute();
+  const session = useSession();
   const page = PAGES.find(
     (spec) =>
       route.path === spec.path || (spec.prefix !== undefined && route.path.startsWith(spec.prefix)),
@@ -70,18 +75,33 @@ export function App(): ReactNode {
             </a>
           ))}
         </nav>
+        <SessionControl session={session} />
       </header>
       <main>
         <h1 className="page-title">{page?.title ?? 'Not found'}</h1>
-        {page ? (
-          page.render(route)
-        ) : (
-          <ErrorNote
-            title="No such page"
-            message={`Nothing lives at ${route.path}; pick a page above.`}
-          />
-        )}
+        <PageOrSignIn session={session}>
+          {page ? (
+            page.render(route)
+          ) : (
+            <ErrorNote
+              title="No such page"
+              message={`Nothing lives at ${route.path}; pick a page above.`}
+            />
+          )}
+        </PageOrSignIn>
       </main>
     </div>
   );
+}
+
+/**
+ * The page once the session is known and allows it. Keyed by the sign-in, so that a page
+ * whose calls were refused starts afresh (and its event streams reconnect) after a sign-in.
+ */
+function PageOrSignIn(props: { session: Session; children: ReactNode }): ReactNode {
+  const { state, epoch } = props.session;
+  if (state.kind === 'checking') return <Loading what="the session" />;
+  if (state.kind === 'signed-out')
+    return <SignInPanel session={props.session} reason={state.reason} />;
+  return <Fragment key={epoch}>{props.children}</Fragment>;
 }

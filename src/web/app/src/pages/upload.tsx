@@ -4,7 +4,7 @@
  * (fetch cannot report upload progress).
  */
 import { useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError, messageOf } from '../api.js';
+import { ApiError, CSRF_HEADER, messageOf, reportUnauthorized } from '../api.js';
 import { ErrorNote, Panel } from '../components.js';
 import { formatBytes } from '../format.js';
 
@@ -31,6 +31,7 @@ function sendFile(
     const query = new URLSearchParams({ path, overwrite: String(overwrite) });
     request.open('PUT', `/api/files/content?${query.toString()}`);
     request.setRequestHeader('content-type', 'application/octet-stream');
+    request.setRequestHeader(CSRF_HEADER, '1');
     request.upload.onprogress = (event) => onSent(event.loaded);
     request.onload = () => {
       if (request.status >= 200 && request.status < 300) return resolve();
@@ -41,6 +42,7 @@ function sendFile(
       } catch {
         // Not JSON: the status line says enough.
       }
+      if (request.status === 401) reportUnauthorized(detail);
       reject(new ApiError(detail, request.status));
     };
     request.onerror = () =>
