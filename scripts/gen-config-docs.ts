@@ -113,18 +113,23 @@ export const OPERATIONS_DOC_PATH = fileURLToPath(new URL('../docs/operations.md'
 
 const REGENERATE = 'node --import tsx scripts/gen-config-docs.ts';
 
-/** Flags shown once, in their own section, instead of in every service's table. */
-const SHARED_FLAGS: ReadonlySet<string> = new Set(
+/** An option's identity: its flag and its environment variables (`up --auth` is not shared). */
+function optionKey(spec: { readonly flag: string; readonly env?: readonly string[] }): string {
+  return `${spec.flag} ${(spec.env ?? []).join(',')}`;
+}
+
+/** Options shown once, in their own section, instead of in every service's table. */
+const SHARED_OPTIONS: ReadonlySet<string> = new Set(
   [...Object.values(securityServiceOptions()), ...Object.values(httpLimitOptions())].map(
-    (spec) => spec.flag,
+    optionKey,
   ),
 );
 
-/** A schema without the shared flags (unless it is one of the shared sections itself). */
+/** A schema without the shared options (unless it is one of the shared sections itself). */
 function withoutSharedFlags(schema: ConfigSchema): ConfigSchema {
   const entries = Object.entries(schema);
-  if (entries.every(([, spec]) => SHARED_FLAGS.has(spec.flag))) return schema;
-  return Object.fromEntries(entries.filter(([, spec]) => !SHARED_FLAGS.has(spec.flag)));
+  if (entries.every(([, spec]) => SHARED_OPTIONS.has(optionKey(spec)))) return schema;
+  return Object.fromEntries(entries.filter(([, spec]) => !SHARED_OPTIONS.has(optionKey(spec))));
 }
 
 /** The Markdown between the markers: a heading and a table per documented schema. */

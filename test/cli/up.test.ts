@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { HttpClient } from '../../src/core/http-client.js';
@@ -131,6 +133,70 @@ test('tessera up starts a healthy cluster on a base port and stops it cleanly', 
       http.getJson(`${registryUrl}/health`),
       'the registry is gone after the stop',
     );
+  } catch (error) {
+    process.stderr.write(lines.join('\n') + '\n');
+    throw error;
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('tessera up --auth keeps a secret, prints an admin token and every API wants a token', async () => {
+  const basePort = await freeBasePort();
+  const authDir = join(dir.path, 'auth-cluster');
+  const child = spawn(
+    process.execPath,
+    [
+      TESSERA_BIN,
+      ...['up', '--auth', '--base-port', String(basePort), '--data-dir', authDir],
+      ...['--heartbeat-interval', '0.2', '--heartbeat-timeout', '1'],
+      ...['--datanodes', '1', '--search-nodes', '0', '--workers', '0'],
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_FROM_SOURCE: '1' } },
+  );
+  const lines: string[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => lines.push(line));
+  createInterface({ input: child.stderr }).on('line', (line) => lines.push(line));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  try {
+    await waitFor('tessera is ready', () => lines.includes('tessera is ready'), {
+      timeoutMs: 60_000,
+    });
+    const secretFile = join(authDir, 'auth-secret.txt');
+    assert.equal(
+      statSync(secretFile).mode & 0o777,
+      0o600,
+      'the secret is readable by its owner only',
+    );
+    const token = lines
+      .map((line) => /export TESSERA_TOKEN=(\S+)/.exec(line)?.[1])
+      .find((value) => value !== undefined);
+    assert.ok(token, `an admin token is printed: ${lines.join('\n')}`);
+    const registryUrl = `http://127.0.0.1:${basePort + 1000}`;
+    const anonymous = await http.request(`${registryUrl}/servers`);
+    await anonymous.body.dump();
+    assert.equal(anonymous.status, 401);
+    const admin = new HttpClient({
+      maxRetries: 0,
+      timeoutMs: 2_000,
+      security: { httpsOnly: false, authorization: async () => `Bearer ${token}` },
+    });
+    try {
+      // The services registered with their own service tokens.
+      await waitFor('dfs-meta, the datanode and the web server in the registry', async () => {
+        const { servers } = await admin.getJson<{ servers: { role: string }[] }>(
+          `${registryUrl}/servers/active`,
+        );
+        const roles = new Set(servers.map((server) => server.role));
+        return ['dfs-meta', 'datanode', 'web'].every((role) => roles.has(role));
+      });
+    } finally {
+      await admin.close();
+    }
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, lines.join('\n'));
   } catch (error) {
     process.stderr.write(lines.join('\n') + '\n');
     throw error;

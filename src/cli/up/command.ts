@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
-import { option, type ConfigSchema } from '../../core/config.js';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, option, type ConfigSchema } from '../../core/config.js';
+import { generateSecret, loadSecret, tokenKeys } from '../../security/keys.js';
 import { addSchemaOptions, resolveFromCommand } from '../options.js';
 import { planCluster, type ChildSpec } from './plan.js';
 import { currentLauncher, Supervisor } from './supervisor.js';
@@ -57,6 +59,13 @@ export const upConfigSchema = {
     defaultValue: 2,
     description: 'MapReduce workers to start (0 starts neither the workers nor the master).',
   }),
+  auth: option.boolean({
+    flag: 'auth',
+    env: ['TESSERA_UP_AUTH'],
+    defaultValue: false,
+    description:
+      'Require tokens on every API: a secret is kept in DATA_DIR/auth-secret.txt and an admin token is printed.',
+  }),
 } satisfies ConfigSchema;
 
 /** `tessera up`: starts a whole local cluster as child processes. */
@@ -67,7 +76,13 @@ export function addUpCommand(program: Command): void {
   addSchemaOptions(command, upConfigSchema);
   command.action(async () => {
     const { values } = resolveFromCommand(command, upConfigSchema);
-    const plan = planCluster({ ...values, dataDir: resolve(values.dataDir) });
+    const dataDir = resolve(values.dataDir);
+    const auth = values.auth ? ensureAuthSecret(dataDir) : undefined;
+    const plan = planCluster({
+      ...values,
+      dataDir,
+      ...(auth === undefined ? {} : { authSecretFile: auth.path }),
+    });
     const out = (line: string): void => void process.stdout.write(`${line}\n`);
     const supervisor = new Supervisor(plan, {
       launcher: currentLauncher(),
@@ -98,6 +113,7 @@ export function addUpCommand(program: Command): void {
       process.exit(1);
     }
     out(readyTable(plan));
+    if (auth !== undefined) out(await adminTokenLines(auth.secret));
     out('tessera is ready');
   });
 }
@@ -111,4 +127,31 @@ function readyTable(plan: readonly ChildSpec[]): string {
     ...plan.map((child) => `${child.name.padEnd(width)}  ${child.url}`),
   ];
   return lines.join('\n');
+}
+
+/** The cluster's auth secret file, created (owner-only) on the first `up --auth`. */
+function ensureAuthSecret(dataDir: string): { path: string; secret: Buffer } {
+  const path = join(dataDir, 'auth-secret.txt');
+  if (!existsSync(path)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path, `${generateSecret()}\n`, { mode: 0o600 });
+  }
+  const secret = loadSecret(path, {});
+  if (secret === undefined) throw new ConfigError(`${path} is empty: delete it to get a new one`);
+  return { path, secret };
+}
+
+/** An admin token valid for 24 h, and how to use it. */
+async function adminTokenLines(secret: Buffer): Promise<string> {
+  const { issueApiToken } = await import('../../security/tokens.js');
+  const token = await issueApiToken(
+    tokenKeys(secret),
+    { subject: 'admin', role: 'admin', ttlMs: 24 * 3_600_000 },
+    Date.now(),
+  );
+  return [
+    'authentication is on; an admin token (24 h) for the CLI and the dashboard sign-in:',
+    `  export TESSERA_TOKEN=${token}`,
+    'more tokens: tessera token create --help',
+  ].join('\n');
 }

@@ -16,6 +16,8 @@ export interface UpOptions {
   readonly searchNodes: number;
   /** MapReduce workers to start (default 2); the MapReduce master starts when this is > 0. */
   readonly workers: number;
+  /** With `--auth`: the secret file every service checks tokens with (docs/security.md). */
+  readonly authSecretFile?: string;
 }
 
 /** One process of the local cluster. */
@@ -75,6 +77,7 @@ export function planCluster(options: UpOptions): ChildSpec[] {
         seconds(options.heartbeatTimeoutMs),
         '--cleanup-interval',
         seconds(cleanupMs),
+        ...authArgs(options),
       ],
     },
   ];
@@ -201,5 +204,13 @@ export function registeredServiceArgs(options: UpOptions, registryUrl: string): 
     registryUrl,
     '--heartbeat-interval',
     seconds(options.heartbeatIntervalMs),
+    ...authArgs(options),
   ];
+}
+
+/** `--auth` and the shared secret, when the cluster runs with authentication. */
+function authArgs(options: UpOptions): string[] {
+  return options.authSecretFile === undefined
+    ? []
+    : ['--auth', '--auth-secret-file', options.authSecretFile];
 }
