@@ -149,8 +149,9 @@ export class MapReduceCluster {
     return worker;
   }
 
-  /** Waits until the master counts `count` active workers. */
+  /** Waits until the master counts `count` active workers (none to wait for when 0). */
   async waitForWorkers(count: number): Promise<void> {
+    if (count === 0) return;
     await waitFor(
       `${count} active workers`,
       async () => {

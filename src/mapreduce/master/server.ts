@@ -5,10 +5,12 @@
  */
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../core/clock.js';
+import { TesseraError } from '../../core/errors.js';
 import { HttpClient } from '../../core/http-client.js';
 import { createHttpServer, listen } from '../../core/http-server.js';
 import type { Logger } from '../../core/logger.js';
 import { systemRandom, type Random } from '../../core/random.js';
+import { processServerSecurity } from '../../core/security-context.js';
 import type { ServiceHandle } from '../../core/service.js';
 import { DfsClient } from '../../dfs/index.js';
 import { DiscoveryClient, RegistrationAgent } from '../../registry/index.js';
@@ -73,7 +75,10 @@ export async function startMaster(
   );
   master.restore();
   metrics.attach(master);
-  const submitJob = (spec: unknown): Promise<JobView> => master.submit(spec);
+  const submitJob = async (spec: unknown, token?: string): Promise<JobView> => {
+    await authorizeSubmission(token);
+    return master.submit(spec);
+  };
   let bridge: { stop(): Promise<void> } | undefined;
   try {
     bridge = config.mqttUrl
@@ -142,4 +147,23 @@ async function startMqttBridge(
 ): Promise<{ stop(): Promise<void> }> {
   const { startMqttBridge: start } = await import('../mqtt/index.js');
   return start(events, submitJob, url, { logger: logger.child({ component: 'mqtt' }) });
+}
+
+/**
+ * With --auth, a job submitted over MQTT needs the submitter's token in the payload (`token`),
+ * with the writer role, checked by the same authorizer as the HTTP and gRPC ports; the broker's
+ * own access control only decides who may publish.
+ */
+async function authorizeSubmission(token: string | undefined): Promise<void> {
+  const authorizer = processServerSecurity().authorizer;
+  if (authorizer === undefined) return;
+  const decision = await authorizer.authorize({
+    method: 'POST',
+    route: 'mqtt:jobs/submit',
+    headers: { authorization: token === undefined ? undefined : `Bearer ${token}` },
+    params: {},
+    access: { role: 'writer' },
+  });
+  if (decision.ok) return;
+  throw new TesseraError(decision.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', decision.detail);
 }

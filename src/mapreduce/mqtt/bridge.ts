@@ -45,7 +45,8 @@ export interface JobEventSource {
 }
 
 /** Submits a job spec; resolves to the new job (its `id` at least); throws `TesseraError`s. */
-export type SubmitJob = (spec: unknown) => Promise<{ readonly id: string }>;
+/** Submits a job for the payload's spec; `token` is the submitter's, when the payload had one. */
+export type SubmitJob = (spec: unknown, token?: string) => Promise<{ readonly id: string }>;
 
 /** Counters of a running bridge. */
 export interface MqttBridgeStats {
@@ -370,7 +371,7 @@ export class MqttJobBridge {
     }
     this.inFlightSubmissions += 1;
     try {
-      const job = await this.submitJob(parsed.spec);
+      const job = await this.submitJob(parsed.spec, parsed.token);
       if (typeof job?.id !== 'string') throw new TypeError('submitJob answered without an id');
       this.counters.submissionsAccepted += 1;
       this.logger.info({ jobId: job.id }, 'job submitted over mqtt');

@@ -1,7 +1,8 @@
 /**
  * Job submission over MQTT (docs/mqtt.md, "Submitting jobs"): the payload on `<prefix>/jobs/submit`
- * is the job spec as a JSON object, optionally carrying `reply_to` (a topic) and `correlation_id`
- * (a string or number), both removed before the spec reaches `submitJob`. MQTT v5 clients may use
+ * is the job spec as a JSON object, optionally carrying `reply_to` (a topic), `correlation_id`
+ * (a string or number) and `token` (the submitter's API token, needed when the master runs with
+ * --auth), all removed before the spec reaches `submitJob`. MQTT v5 clients may use
  * the Response Topic and Correlation Data properties instead; the Response Topic wins over
  * `reply_to`. The answer is `{id}` or `{error: {status, title, detail, code}}`, plus the
  * `correlation_id` when one was given; v5 Correlation Data is echoed as a property.
@@ -28,7 +29,13 @@ export interface SubmitProblem {
 
 /** A parsed submission: a spec to submit, or a problem to answer; `reply` absent = no answer. */
 export type ParsedSubmission =
-  | { readonly ok: true; readonly spec: Record<string, unknown>; readonly reply?: ReplyRoute }
+  | {
+      readonly ok: true;
+      readonly spec: Record<string, unknown>;
+      readonly reply?: ReplyRoute;
+      /** The submitter's API token (`token` in the payload), for a master with --auth. */
+      readonly token?: string;
+    }
   | { readonly ok: false; readonly problem: SubmitProblem; readonly reply?: ReplyRoute };
 
 /** The MQTT v5 properties a submission may carry. */
@@ -74,6 +81,7 @@ export function parseSubmission(
   const {
     reply_to: replyTo,
     correlation_id: correlationId,
+    token,
     ...spec
   } = body as Record<string, unknown>;
   const route = chooseRoute(v5, replyTo, correlationId);
@@ -85,7 +93,15 @@ export function parseSubmission(
   if (!isCorrelationId(correlationId) && correlationId !== undefined) {
     return rejected('BAD_REQUEST', 'correlation_id must be a string or a number', route);
   }
-  return route === undefined ? { ok: true, spec } : { ok: true, spec, reply: route };
+  if (token !== undefined && typeof token !== 'string') {
+    return rejected('BAD_REQUEST', 'token must be a string (an API token)', route);
+  }
+  return {
+    ok: true,
+    spec,
+    ...(route === undefined ? {} : { reply: route }),
+    ...(token === undefined ? {} : { token }),
+  };
 }
 
 /** The answer's body for a submitted job. */

@@ -37,6 +37,14 @@ describe('parseSubmission', () => {
     });
   });
 
+  test('takes the submitter token out of the spec; a token that is not a string is refused', () => {
+    const parsed = parse(JSON.stringify({ input: ['/a'], output: '/o', token: 'eyJ.x.y' }));
+    assert.deepEqual(parsed, { ok: true, spec: { input: ['/a'], output: '/o' }, token: 'eyJ.x.y' });
+    const bad = parse(JSON.stringify({ input: ['/a'], output: '/o', token: 7, reply_to: 'me/r' }));
+    assert.equal(bad.ok, false);
+    assert.equal(bad.ok ? 0 : bad.problem.status, 400);
+  });
+
   test('without a reply topic, no answer is routed', () => {
     assert.deepEqual(parse('{"output":"/o"}'), { ok: true, spec: { output: '/o' } });
   });
