@@ -120,9 +120,7 @@ function optionKey(spec: { readonly flag: string; readonly env?: readonly string
 
 /** Options shown once, in their own section, instead of in every service's table. */
 const SHARED_OPTIONS: ReadonlySet<string> = new Set(
-  [...Object.values(securityServiceOptions()), ...Object.values(httpLimitOptions())].map(
-    optionKey,
-  ),
+  [...Object.values(securityServiceOptions()), ...Object.values(httpLimitOptions())].map(optionKey),
 );
 
 /** A schema without the shared options (unless it is one of the shared sections itself). */

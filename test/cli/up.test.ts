@@ -29,6 +29,22 @@ async function freeBasePort(): Promise<number> {
   throw new Error('no free base port found');
 }
 
+/** `tessera up ARGS` with short heartbeats, its output lines collected as they come. */
+function startUp(args: readonly string[]) {
+  const child = spawn(
+    process.execPath,
+    [TESSERA_BIN, 'up', ...args, '--heartbeat-interval', '0.2', '--heartbeat-timeout', '1'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_FROM_SOURCE: '1' } },
+  );
+  const lines: string[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => lines.push(line));
+  createInterface({ input: child.stderr }).on('line', (line) => lines.push(line));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return { child, lines, exited };
+}
+
 const dir = tempDir('up');
 const http = new HttpClient({
   maxRetries: 0,
@@ -42,28 +58,12 @@ after(async () => {
 
 test('tessera up starts a healthy cluster on a base port and stops it cleanly', async () => {
   const basePort = await freeBasePort();
-  const child = spawn(
-    process.execPath,
-    [
-      TESSERA_BIN,
-      'up',
-      '--base-port',
-      String(basePort),
-      '--data-dir',
-      dir.path,
-      '--heartbeat-interval',
-      '0.2',
-      '--heartbeat-timeout',
-      '1',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_FROM_SOURCE: '1' } },
-  );
-  const lines: string[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => lines.push(line));
-  createInterface({ input: child.stderr }).on('line', (line) => lines.push(line));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
+  const { child, lines, exited } = startUp([
+    '--base-port',
+    String(basePort),
+    '--data-dir',
+    dir.path,
+  ]);
   try {
     await waitFor('tessera is ready', () => lines.includes('tessera is ready'), {
       timeoutMs: 60_000,
@@ -144,22 +144,10 @@ test('tessera up starts a healthy cluster on a base port and stops it cleanly', 
 test('tessera up --auth keeps a secret, prints an admin token and every API wants a token', async () => {
   const basePort = await freeBasePort();
   const authDir = join(dir.path, 'auth-cluster');
-  const child = spawn(
-    process.execPath,
-    [
-      TESSERA_BIN,
-      ...['up', '--auth', '--base-port', String(basePort), '--data-dir', authDir],
-      ...['--heartbeat-interval', '0.2', '--heartbeat-timeout', '1'],
-      ...['--datanodes', '1', '--search-nodes', '0', '--workers', '0'],
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_FROM_SOURCE: '1' } },
-  );
-  const lines: string[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => lines.push(line));
-  createInterface({ input: child.stderr }).on('line', (line) => lines.push(line));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
+  const { child, lines, exited } = startUp([
+    ...['--auth', '--base-port', String(basePort), '--data-dir', authDir],
+    ...['--datanodes', '1', '--search-nodes', '0', '--workers', '0'],
+  ]);
   try {
     await waitFor('tessera is ready', () => lines.includes('tessera is ready'), {
       timeoutMs: 60_000,
