@@ -73,10 +73,25 @@ interface RawJob {
 export class MasterStore {
   private readonly db: SqliteDatabase;
   private readonly committer: GroupCommitter;
+  /** The write statements, prepared once (a job's row is rewritten on every state change). */
+  private readonly statements;
 
   constructor(path: string) {
     this.db = openDatabase(path, MIGRATIONS);
     this.committer = new GroupCommitter(this.db);
+    this.statements = {
+      saveJob: this.db.prepare(
+        `INSERT OR REPLACE INTO jobs (id, seq, state, spec_json, splits_json, schedule_json,
+           created_at_ms, started_at_ms, finished_at_ms, error, committed)
+         VALUES (@id, @seq, @state, @spec_json, @splits_json, @schedule_json,
+           @created_at_ms, @started_at_ms, @finished_at_ms, @error, @committed)`,
+      ),
+      removeDeadLetter: this.db.prepare('DELETE FROM dead_letters WHERE task_id = ?'),
+      saveDeadLetter: this.db.prepare(
+        'INSERT OR REPLACE INTO dead_letters (task_id, job_id, at_ms, entry_json) VALUES (?, ?, ?, ?)',
+      ),
+      saveSetting: this.db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)'),
+    };
   }
 
   /** Every job, oldest first. */
@@ -126,36 +141,22 @@ export class MasterStore {
       error: job.error,
       committed: job.committed ? 1 : 0,
     };
-    return this.committer.commit(() => {
-      this.db
-        .prepare(
-          `INSERT OR REPLACE INTO jobs (id, seq, state, spec_json, splits_json, schedule_json,
-             created_at_ms, started_at_ms, finished_at_ms, error, committed)
-           VALUES (@id, @seq, @state, @spec_json, @splits_json, @schedule_json,
-             @created_at_ms, @started_at_ms, @finished_at_ms, @error, @committed)`,
-        )
-        .run(values);
-    });
+    return this.committer.commit(() => void this.statements.saveJob.run(values));
   }
 
   /** Adds or replaces dead-letter entries and removes others, in one durable write. */
   writeDeadLetters(added: readonly DeadLetterEntry[], removed: readonly string[]): Promise<void> {
+    const { removeDeadLetter, saveDeadLetter } = this.statements;
     return this.committer.commit(() => {
-      const remove = this.db.prepare('DELETE FROM dead_letters WHERE task_id = ?');
-      for (const taskId of removed) remove.run(taskId);
-      const insert = this.db.prepare(
-        'INSERT OR REPLACE INTO dead_letters (task_id, job_id, at_ms, entry_json) VALUES (?, ?, ?, ?)',
-      );
+      for (const taskId of removed) removeDeadLetter.run(taskId);
       for (const entry of added) {
-        insert.run(entry.task_id, entry.job_id, entry.at, JSON.stringify(entry));
+        saveDeadLetter.run(entry.task_id, entry.job_id, entry.at, JSON.stringify(entry));
       }
     });
   }
 
   saveSetting(key: string, value: string): Promise<void> {
-    return this.committer.commit(() => {
-      this.db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, value);
-    });
+    return this.committer.commit(() => void this.statements.saveSetting.run(key, value));
   }
 
   close(): void {
