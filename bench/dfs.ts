@@ -20,7 +20,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BenchDfsCluster, benchTempDir, killRunningServices } from './lib/dfs-cluster-process.js';
+import { BenchDfsCluster, benchTempDir, cleanUpOnSignals } from './lib/dfs-cluster-process.js';
 import {
   measureCeiling,
   measureListing,
@@ -90,14 +90,7 @@ async function run(context: BenchContext): Promise<BenchReport> {
   const metaFlags = settings.profile === 'on' ? profiler.nodeFlags() : [];
   const cluster = new BenchDfsCluster(join(temp.path, 'cluster'), 3, metaFlags);
   let profiled: { clientPid: number; datanodePid: number } | undefined;
-  // Interrupted (Ctrl-C, a timeout): no service may outlive the run, no temp dir may stay.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    killRunningServices();
-    temp.cleanup();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const removeSignalHandlers = cleanUpOnSignals(() => temp.cleanup());
   try {
     const files = await prepareFiles(temp.path, settings, context);
     const ceilings = [await ceilingPass(temp.path, files.large, context, 1)];
@@ -134,8 +127,7 @@ async function run(context: BenchContext): Promise<BenchReport> {
     const metaPid = metaFlags.length > 0 ? cluster.meta.pid : undefined;
     return withProfiles(report, profiler, { ...profiled, metaPid });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
     await cluster.stop().catch(() => undefined);
     temp.cleanup();
   }

@@ -20,7 +20,7 @@
  * [--kill=off] [--kill-restart=no] [--profile]` (`--profile`: workers under `--cpu-prof`).
  */
 import { join } from 'node:path';
-import { benchTempDir, killRunningServices } from './lib/dfs-cluster-process.js';
+import { benchTempDir, cleanUpOnSignals } from './lib/dfs-cluster-process.js';
 import {
   numberOption,
   RESULTS_DIR,
@@ -86,13 +86,7 @@ async function run(context: BenchContext): Promise<BenchReport> {
     2,
     settings.profile ? profiler.nodeFlags() : [],
   );
-  const onSignal = (signal: NodeJS.Signals): void => {
-    killRunningServices();
-    temp.cleanup();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const removeSignalHandlers = cleanUpOnSignals(() => temp.cleanup());
   try {
     const corpus = corpusOf(settings, context);
     const baselines = await measureBaselines(corpus, temp.path, context);
@@ -127,8 +121,7 @@ async function run(context: BenchContext): Promise<BenchReport> {
       ? { ...report, tables: [...report.tables, ...profiler.tables] }
       : report;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
     await cluster.stop().catch(() => undefined);
     temp.cleanup();
   }

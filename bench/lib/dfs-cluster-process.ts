@@ -6,6 +6,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
@@ -43,6 +44,38 @@ export function killRunningServices(): void {
     }
   }
   running.clear();
+}
+
+/**
+ * While a benchmark runs: on SIGINT or SIGTERM (Ctrl-C, a timeout) kill every service it
+ * started and run `cleanup`, so that no service outlives the run and no temp dir stays.
+ * Answers the function that removes the handlers when the run ends.
+ */
+export function cleanUpOnSignals(cleanup: () => void): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    killRunningServices();
+    cleanup();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+/** A free TCP port on 127.0.0.1 (bound, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** A temporary directory on the same disk as the data, removed by `cleanup`. */

@@ -4,12 +4,11 @@
  * as child processes on 127.0.0.1, with the services' default settings (slots = CPUs, 64 MiB
  * sort buffer, 30 s worker timeout, speculation on) except for ports, ids and data dirs.
  */
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { ChildService } from './child-service.js';
-import { BenchDfsCluster, startTesseraService } from './dfs-cluster-process.js';
+import { BenchDfsCluster, freePort, startTesseraService } from './dfs-cluster-process.js';
 
 /** Registry, DFS, MapReduce master and workers of one benchmark run. */
 export class BenchMapReduceCluster {
@@ -123,17 +122,4 @@ export async function postJson<T>(url: string, body: unknown): Promise<T> {
     throw new Error(`POST ${url}: ${response.statusCode} ${await response.body.text()}`);
   }
   return (await response.body.json()) as T;
-}
-
-/** A free TCP port on 127.0.0.1 (the master's gRPC port, which the workers are given). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
