@@ -27,7 +27,7 @@ export interface NodeStatus {
   doc_count: number;
   term_count: number;
   primary_doc_count: number;
-  repair: { runs: number; copied: number; strays_removed: number };
+  repair: { runs: number; copied: number; strays_removed: number; last_error: string | null };
 }
 
 /** What `GET /search` answers. */

@@ -181,10 +181,15 @@ describe(
             last = `${node}: ${ids.length} results, ${new Set(ids).size} distinct, partial ${partial}`;
             if (partial || sorted.join() !== want.join()) return false;
           }
-          const copies = await Promise.all(
-            NODES.map(async (node) => (await status(node)).doc_count),
-          );
-          last = `copies per node ${copies.join(', ')}`;
+          const statuses = await Promise.all(NODES.map((node) => status(node)));
+          const copies = statuses.map((s) => s.doc_count);
+          // What each node holds, sees and has repaired: says why copies are left over, if any.
+          last = statuses
+            .map(
+              (s) =>
+                `node ${s.node_id}: ${s.doc_count} copies, live [${s.live_nodes.join()}], repair ${JSON.stringify(s.repair)}`,
+            )
+            .join('; ');
           return copies.reduce((sum, n) => sum + n, 0) === 2 * want.length;
         },
         { timeoutMs: 45_000, intervalMs: 500 },

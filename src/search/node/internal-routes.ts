@@ -64,7 +64,12 @@ export function registerInternalRoutes(app: HttpApp, node: () => NodeContext): v
         response: { 200: InternalDocsReply, ...errors },
       },
     },
-    async (request) => ({ indexed: await node().local.add(request.body.documents.map(toStored)) }),
+    async (request) => {
+      const { local, repairer } = node();
+      const indexed = await local.add(request.body.documents.map(toStored));
+      repairer.storedFromPeer(request.body.documents.map((doc) => doc.doc_id));
+      return { indexed };
+    },
   );
 
   app.get(

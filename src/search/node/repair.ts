@@ -114,6 +114,24 @@ export class Repairer {
     this.delayTimer.unref();
   }
 
+  /**
+   * Documents were just stored here by a peer (a write or another node's repair). A copy that
+   * this node does not own under its current view is a stray that only a later run removes, and
+   * a run happens only when the node is dirty: a store sent before a change of the live set can
+   * arrive after this node's last run (a request held up by a partition is delivered by TCP once
+   * it heals), and without this it would stay an extra copy for good.
+   */
+  storedFromPeer(docIds: Iterable<string>): void {
+    const { self, k, view } = this.options;
+    const live = view.liveIds();
+    for (const docId of docIds) {
+      if (!placeDocument(docId, live, k).includes(self)) {
+        this.markDirty();
+        return;
+      }
+    }
+  }
+
   /** One run now (or the one in progress). */
   async run(): Promise<void> {
     if (this.running !== undefined) return this.running;

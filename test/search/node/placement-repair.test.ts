@@ -10,7 +10,10 @@ import { placeDocument } from '../../../src/search/balancer/index.js';
 import type { StoredDocument } from '../../../src/search/index/index.js';
 import { peersFromServers } from '../../../src/search/node/cluster-view.js';
 import { JoinAllocator, lowestFreeId } from '../../../src/search/node/join.js';
-import { planRepair } from '../../../src/search/node/repair.js';
+import type { ClusterView } from '../../../src/search/node/cluster-view.js';
+import type { LocalNode } from '../../../src/search/node/local-node.js';
+import { createLogger } from '../../../src/core/logger.js';
+import { planRepair, Repairer } from '../../../src/search/node/repair.js';
 import { groupByOwner, placeAndStore } from '../../../src/search/node/writer.js';
 import type { ServerRecord } from '../../../src/registry/index.js';
 
@@ -158,6 +161,38 @@ describe('re-replication plan', () => {
       assert.deepEqual(plan.strays, [docId]);
       assert.deepEqual([...plan.checks.keys()].sort(), placeDocument(docId, all, 2).sort());
     }
+  });
+});
+
+describe('the repair loop', () => {
+  test('a copy stored here after the last run, that this node does not own, starts a run', async () => {
+    const live = [0, 1, 2, 3];
+    // Only what a run and storedFromPeer read: the live set, its version and the held documents.
+    const view = { version: 1, liveIds: () => live } as unknown as ClusterView;
+    const local = { index: { documents: () => [] } } as unknown as LocalNode;
+    const repairer = new Repairer({
+      self: 0,
+      k: 2,
+      local,
+      view,
+      transport: { missing: () => Promise.resolve([]), store: () => Promise.resolve() },
+      logger: createLogger({ name: 'repair-test', level: 'silent' }),
+      delayMs: 1,
+      intervalMs: 60_000,
+      chunkDocs: 10,
+    });
+    const docIds = docs.map((doc) => doc.doc_id);
+    const owned = docIds.filter((id) => placeDocument(id, live, 2).includes(0));
+    const foreign = docIds.find((id) => !placeDocument(id, live, 2).includes(0));
+    assert.ok(foreign !== undefined && owned.length > 0);
+    const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 30));
+    repairer.storedFromPeer(owned);
+    await settle();
+    assert.equal(repairer.stats.runs, 0, 'copies it owns need no run');
+    repairer.storedFromPeer([...owned, foreign]);
+    await settle();
+    assert.equal(repairer.stats.runs, 1, 'a stray makes the node dirty');
+    await repairer.stop();
   });
 });
 
