@@ -6,8 +6,10 @@
  *    client as `DfsClient`, fsynced; then one plain streamed GET of it.
  * 2. Tessera: `DfsClient.putFile` (replication 3, 64 MiB chunks) and `getFile` of a 256 MiB
  *    file, then of a 1 GiB file in `--rounds` rounds, against registry + meta + 3 datanodes,
- *    in a client process of its own. A ceiling pass precedes each round, so that both sides
- *    see the same drift of the machine's load; the ratio compares the best of each side.
+ *    in a client process of its own. A ceiling pass follows each round, so that every round
+ *    is bracketed by two ceiling passes taken in the same state of the machine; the share of
+ *    the ceiling is the median over rounds of the round's rate over its two ceilings' mean
+ *    (dfs-report.ts says why), with the best against the best printed next to it.
  * 3. Memory: peak RSS of the client and of each datanode during every transfer (VmHWM from
  *    /proc, reset before each transfer, and sampled), compared between the two sizes.
  * 4. Metadata: upload-init + commit of 100,000 one-chunk files, 64 in flight, then the time to
@@ -16,7 +18,7 @@
  * runs with the client and datanode 0 under `--cpu-prof`, and their profiles are summarised.
  *
  * Run: `npm run bench -- dfs [--size-mib=1024] [--small-mib=256] [--files=100000]
- * [--in-flight=64] [--rounds=2] [--parallel-chunks=N] [--variants=2,8] [--profile | --profile=off]`.
+ * [--in-flight=64] [--rounds=3] [--parallel-chunks=N] [--variants=2,8] [--profile | --profile=off]`.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,7 +60,7 @@ interface DfsSettings {
   readonly inFlight: number;
   readonly parallelChunks: number | undefined;
   readonly variants: number[];
-  /** Large-file rounds, a ceiling pass before each (the best of each side is compared). */
+  /** Large-file rounds, each bracketed by two ceiling passes (see dfs-report.ts). */
   readonly rounds: number;
   readonly profile: 'auto' | 'on' | 'off';
 }
@@ -76,7 +78,7 @@ function settingsOf(options: BenchOptions): DfsSettings {
         ? undefined
         : numberOption(options, 'parallel-chunks', 4),
     variants: typeof variants === 'string' ? variants.split(',').map(Number) : [],
-    rounds: Math.max(1, numberOption(options, 'rounds', 2)),
+    rounds: Math.max(1, numberOption(options, 'rounds', 3)),
     profile: profile === 'off' ? 'off' : profile === undefined ? 'auto' : 'on',
   };
 }
@@ -134,16 +136,16 @@ async function run(context: BenchContext): Promise<BenchReport> {
 }
 
 /**
- * Tessera's transfers in one client process: the small file, then `rounds` of the large one
- * with a ceiling pass between two rounds (so that both see the same drift of the machine's
- * load), then the `--variants`.
+ * Tessera's transfers in one client process: the small file, then `rounds` of the large one,
+ * each followed by a ceiling pass (with the pass before it, each round is bracketed by two
+ * ceilings measured in the same state of the machine), then the `--variants`.
  */
 async function transferRounds(
   cluster: BenchDfsCluster,
   files: { small: string; large: string },
   dir: string,
   settings: DfsSettings,
-  betweenRounds: () => Promise<void>,
+  afterRound: () => Promise<void>,
   context: BenchContext,
 ): Promise<Pick<DfsMeasurements, 'small' | 'large' | 'variants'>> {
   const worker = await startWorker();
@@ -154,9 +156,9 @@ async function transferRounds(
     const small = await pair(files.small, '/data/small', settings.parallelChunks);
     const large: TransferPair[] = [];
     for (let round = 1; round <= settings.rounds; round += 1) {
-      if (round > 1) await betweenRounds();
       context.log(`tessera: putFile + getFile of the large file, round ${round}`);
       large.push(await pair(files.large, `/data/large-${round}`, settings.parallelChunks));
+      await afterRound();
     }
     const variants: DfsMeasurements['variants'][number][] = [];
     for (const parallelChunks of settings.variants) {

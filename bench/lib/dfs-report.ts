@@ -45,8 +45,39 @@ function bestLarge(m: DfsMeasurements, kind: 'upload' | 'download'): number {
   return Math.max(...m.large.map((pair) => pair[kind].mbPerS));
 }
 
-/** The shares of the ceiling the large file's transfers reached (best against best). */
+/**
+ * The ceiling a large-file round is compared with: the mean of the passes just before and just
+ * after it (round i, counted from 0, sits between `ceilings[i]` and `ceilings[i + 1]`). On the
+ * VM this benchmark was written on, the same minimal ceiling moves by a factor of two between
+ * passes and falls as the datanodes' chunks fill the page cache (docs/benchmarks.md, "DFS"), so
+ * a round is only comparable with ceilings measured in the same state of the machine.
+ */
+export function bracketingCeiling(
+  m: DfsMeasurements,
+  round: number,
+  kind: 'upload' | 'download',
+): number {
+  const around = [m.ceilings[round], m.ceilings[round + 1]].flatMap((pass) =>
+    pass === undefined ? [] : [pass[kind].mbPerS],
+  );
+  return around.reduce((sum, rate) => sum + rate, 0) / Math.max(1, around.length);
+}
+
+/** Each large-file round's rate over its bracketing ceiling. */
+export function roundShares(m: DfsMeasurements, kind: 'upload' | 'download'): number[] {
+  return m.large.map((pair, round) => pair[kind].mbPerS / bracketingCeiling(m, round, kind));
+}
+
+/** The shares of the ceiling the large file's transfers reached: the median over the rounds. */
 export function transferShares(m: DfsMeasurements): { upload: number; download: number } {
+  return {
+    upload: median(roundShares(m, 'upload')),
+    download: median(roundShares(m, 'download')),
+  };
+}
+
+/** Best round against the best ceiling pass of the run, whatever state each was taken in. */
+export function bestAgainstBest(m: DfsMeasurements): { upload: number; download: number } {
   return {
     upload: bestLarge(m, 'upload') / bestCeiling(m, 'upload'),
     download: bestLarge(m, 'download') / bestCeiling(m, 'download'),
@@ -135,6 +166,16 @@ export function buildDfsReport(m: DfsMeasurements): BenchReport {
     })),
     uploadShareOfCeiling: round(shares.upload, 3),
     downloadShareOfCeiling: round(shares.download, 3),
+    shareDefinition:
+      'median over the large-file rounds of the round rate over the mean of the ceiling passes just before and after it',
+    roundShares: {
+      upload: roundShares(m, 'upload').map((share) => round(share, 3)),
+      download: roundShares(m, 'download').map((share) => round(share, 3)),
+    },
+    bestAgainstBestShare: {
+      upload: round(bestAgainstBest(m).upload, 3),
+      download: round(bestAgainstBest(m).download, 3),
+    },
     memoryPeaksBySize: growth,
     metadata: {
       files: m.metadata.files,
@@ -186,7 +227,13 @@ export function buildDfsReport(m: DfsMeasurements): BenchReport {
 function transferTable(m: DfsMeasurements): Table {
   const up = bestCeiling(m, 'upload');
   const down = bestCeiling(m, 'download');
-  const row = (what: string, sizeMiB: number, run: TransferRun, ceiling: number) => {
+  const row = (
+    what: string,
+    sizeMiB: number,
+    run: TransferRun,
+    ceiling: number,
+    bracketed?: number,
+  ) => {
     const cores = run.stats.cpuCores;
     const servers = Object.entries(cores)
       .filter(([label]) => label !== 'client')
@@ -197,6 +244,7 @@ function transferTable(m: DfsMeasurements): Table {
       round(run.ms / 1000, 2),
       round(run.mbPerS, 1),
       `${round((run.mbPerS / ceiling) * 100)} %`,
+      bracketed === undefined ? '' : `${round((run.mbPerS / bracketed) * 100)} %`,
       cores['client'] ?? 0,
       round(servers, 2),
       round(cpuSecondsPerGiB(run), 1),
@@ -212,8 +260,20 @@ function transferTable(m: DfsMeasurements): Table {
     row('tessera putFile (r=3)', m.small.sizeMiB, m.small.upload, up),
     row('tessera getFile', m.small.sizeMiB, m.small.download, down),
     ...m.large.flatMap((pair, index) => [
-      row(`tessera putFile (r=3), round ${index + 1}`, pair.sizeMiB, pair.upload, up),
-      row(`tessera getFile, round ${index + 1}`, pair.sizeMiB, pair.download, down),
+      row(
+        `tessera putFile (r=3), round ${index + 1}`,
+        pair.sizeMiB,
+        pair.upload,
+        up,
+        bracketingCeiling(m, index, 'upload'),
+      ),
+      row(
+        `tessera getFile, round ${index + 1}`,
+        pair.sizeMiB,
+        pair.download,
+        down,
+        bracketingCeiling(m, index, 'download'),
+      ),
     ]),
     ...m.variants.flatMap((pair) => [
       row(`putFile parallelChunks=${pair.parallelChunks}`, pair.sizeMiB, pair.upload, up),
@@ -221,13 +281,15 @@ function transferTable(m: DfsMeasurements): Table {
     ]),
   ];
   return {
-    title: 'transfers (MB = 10^6 file bytes; "vs ceiling" against the best ceiling pass)',
+    title:
+      'transfers (MB = 10^6 file bytes; "vs best" against the best ceiling pass, "vs bracket" against the mean of the ceiling passes just before and after the round)',
     columns: [
       'transfer',
       'MiB',
       's',
       'MB/s',
-      'vs ceiling',
+      'vs best',
+      'vs bracket',
       'client cores',
       'server cores',
       'CPU s/GiB',
