@@ -151,17 +151,7 @@ export class MapReduceCluster {
 
   /** Waits until the master counts `count` active workers (none to wait for when 0). */
   async waitForWorkers(count: number): Promise<void> {
-    if (count === 0) return;
-    await waitFor(
-      `${count} active workers`,
-      async () => {
-        const { workers } = await this.http.getJson<{ workers: { status: string }[] }>(
-          `${this.masterUrl}/workers`,
-        );
-        return workers.filter((w) => w.status === 'active').length >= count;
-      },
-      { timeoutMs: 20_000 },
-    );
+    await waitForActiveWorkers(this.http, this.masterUrl, count, 20_000);
   }
 
   async submit(spec: Record<string, unknown>): Promise<JobView> {
@@ -273,4 +263,24 @@ export function generateText(bytes: number, seed: number): string {
     size += line.length + 1;
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Waits until the MapReduce master at `masterUrl` counts `count` active workers (0: at once). */
+export async function waitForActiveWorkers(
+  http: HttpClient,
+  masterUrl: string,
+  count: number,
+  timeoutMs: number,
+): Promise<void> {
+  if (count === 0) return;
+  await waitFor(
+    `${count} active workers`,
+    async () => {
+      const { workers } = await http.getJson<{ workers: { status: string }[] }>(
+        `${masterUrl}/workers`,
+      );
+      return workers.filter((worker) => worker.status === 'active').length >= count;
+    },
+    { timeoutMs },
+  );
 }

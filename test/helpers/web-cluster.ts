@@ -10,8 +10,8 @@ import { HttpClient } from '../../src/core/http-client.js';
 import { DfsClient } from '../../src/dfs/index.js';
 import type { JobView } from '../../src/mapreduce/index.js';
 import { DfsCluster } from './dfs-cluster.js';
-import { FAST_MASTER_ARGS, freePort } from './mapreduce-cluster.js';
-import { allStarted, startTessera, waitFor, type RunningProcess } from './processes.js';
+import { FAST_MASTER_ARGS, freePort, waitForActiveWorkers } from './mapreduce-cluster.js';
+import { allStarted, startTessera, type RunningProcess } from './processes.js';
 import { SearchCluster } from './search-cluster.js';
 
 export interface WebClusterOptions {
@@ -131,16 +131,7 @@ export class WebCluster {
 
   /** Waits until the MapReduce master counts `count` active workers. */
   async waitForWorkers(count: number): Promise<void> {
-    await waitFor(
-      `${count} active workers`,
-      async () => {
-        const { workers } = await this.http.getJson<{ workers: { status: string }[] }>(
-          `${this.masterUrl}/workers`,
-        );
-        return workers.filter((worker) => worker.status === 'active').length >= count;
-      },
-      { timeoutMs: 30_000 },
-    );
+    await waitForActiveWorkers(this.http, this.masterUrl, count, 30_000);
   }
 
   /** A job as the master answers it. */
