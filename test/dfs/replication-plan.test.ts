@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { PlacementNode } from '../../src/dfs/meta/placement.js';
 import {
+  chunkIsSettled,
   planReplication,
   type CopyAction,
   type CopyInFlight,
@@ -362,5 +363,71 @@ describe('planReplication: properties', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+/** Every other chunk made healthy: its factor in good replicas on the first active nodes. */
+function withHealthyChunks(world: World): World {
+  const active = world.nodes.filter((x) => x.state === 'active').map((x) => x.nodeId);
+  const chunks = world.chunks.map((c, i): PlanChunk => {
+    if (i % 2 === 1 || c.factor > active.length) return c;
+    const replicas = active
+      .slice(0, c.factor)
+      .map((nodeId): PlanReplica => ({ nodeId, health: 'ok' }));
+    return { ...c, replicas };
+  });
+  return { ...world, chunks };
+}
+
+// The replication manager leaves settled chunks out of the plan's input (a healthy cluster's
+// tick then allocates nothing per chunk); that must not change the plan.
+describe('settled chunks', () => {
+  test('a plan without the settled chunks is the same plan', () => {
+    let settledSeen = 0;
+    fc.assert(
+      fc.property(
+        worldArb(STATES, 0).map(withHealthyChunks),
+        throttleArb,
+        fc.array(fc.nat(), { maxLength: 4 }),
+        (world, throttle, picks) => {
+          const inFlight: CopyInFlight[] = picks.map((p) => ({
+            chunkId: chunkId(p % Math.max(1, world.chunks.length)),
+            sourceNodeId: n(`n${p % 5}`),
+            targetNodeId: n(`n${(p + 1) % 7}`),
+          }));
+          const unknown = picks.map((p) => ({ nodeId: n(`n${p % 9}`), chunkId: chunkId(p % 20) }));
+          const input: PlanInput = { ...world, throttle, inFlight, unknown };
+          const copying = new Set(inFlight.map((copy) => copy.chunkId));
+          const stateOf = (id: NodeId): NodeState => stateIn(world, id);
+          const rest = world.chunks.filter((c) => {
+            const replicas = c.replicas.map((r) => [r.nodeId, r] as const);
+            return !chunkIsSettled(c.factor, replicas, stateOf, copying.has(c.chunkId));
+          });
+          settledSeen += world.chunks.length - rest.length;
+          const known = new Set(world.chunks.map((c) => c.chunkId));
+          const isKnownChunk = (id: ChunkId): boolean => known.has(id);
+          assert.deepEqual(
+            planReplication({ ...input, chunks: rest, isKnownChunk }),
+            planReplication(input),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+    assert.ok(settledSeen > 50, `only ${settledSeen} settled chunks generated`);
+  });
+
+  test('settled: exactly the factor, all good, all active, no copy running', () => {
+    const stateOf = (id: NodeId): NodeState => (id === n('x') ? 'inactive' : 'active');
+    const ok = { health: 'ok' } as const;
+    const bad = { health: 'corrupt' } as const;
+    const of = (...ids: string[]) => ids.map((id) => [n(id), ok] as const);
+    assert.equal(chunkIsSettled(3, of('a', 'b', 'c'), stateOf, false), true);
+    assert.equal(chunkIsSettled(3, of('a', 'b', 'c'), stateOf, true), false);
+    assert.equal(chunkIsSettled(3, of('a', 'b'), stateOf, false), false);
+    assert.equal(chunkIsSettled(2, of('a', 'b', 'c'), stateOf, false), false);
+    assert.equal(chunkIsSettled(3, of('a', 'b', 'x'), stateOf, false), false);
+    assert.equal(chunkIsSettled(2, of('a', 'a'), stateOf, false), false);
+    assert.equal(chunkIsSettled(2, [...of('a'), [n('b'), bad] as const], stateOf, false), false);
   });
 });

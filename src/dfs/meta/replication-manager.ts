@@ -3,6 +3,7 @@ import type { HttpClient } from '../../core/http-client.js';
 import type { Logger } from '../../core/logger.js';
 import type { MetaMaster } from './master.js';
 import {
+  chunkIsSettled,
   DEFAULT_REPLICATION_THROTTLE,
   planReplication,
   type CopyAction,
@@ -12,6 +13,7 @@ import {
   type ReplicationThrottle,
 } from './replication-plan.js';
 import type { PlacementState } from './placement.js';
+import type { NodeId, NodeState } from './types.js';
 
 export interface ReplicationStats {
   copiesStarted: number;
@@ -73,12 +75,20 @@ export class ReplicationManager {
     for (const [key, copy] of this.inFlight) {
       if (nowMs - copy.startedAtMs > this.copyTimeoutMs) this.inFlight.delete(key);
     }
+    const nodes = this.master.nodes.placementNodes();
+    const states = new Map(nodes.map((node) => [node.nodeId, node.state]));
+    const stateOf = (id: NodeId): NodeState => states.get(id) ?? 'dead';
+    const copying = new Set([...this.inFlight.values()].map((copy) => copy.chunkId));
+    // Only chunks that need something go to the planner; the scan of the others allocates
+    // nothing, which is what keeps a tick cheap on a healthy cluster with many chunks.
     const chunks: PlanChunk[] = [];
     for (const file of this.master.files.values()) {
+      const factor = file.row.replication_factor;
       for (const chunk of file.chunks) {
+        if (chunkIsSettled(factor, chunk.replicas, stateOf, copying.has(chunk.chunkId))) continue;
         chunks.push({
           chunkId: chunk.chunkId,
-          factor: file.row.replication_factor,
+          factor,
           sizeBytes: chunk.size,
           replicas: [...chunk.replicas].map(([nodeId, replica]) => ({
             nodeId,
@@ -89,7 +99,7 @@ export class ReplicationManager {
     }
     const plan = planReplication({
       chunks,
-      nodes: this.master.nodes.placementNodes(),
+      nodes,
       inFlight: [...this.inFlight.values()],
       throttle: this.throttle,
       placement: this.placement,

@@ -83,7 +83,13 @@ export const DEFAULT_REPLICATION_THROTTLE: ReplicationThrottle = {
 
 /** Everything the planner looks at. */
 export interface PlanInput {
+  /**
+   * The chunk table. Settled chunks (`chunkIsSettled`) may be left out: the plan is the same.
+   * A caller that leaves them out and passes `unknown` must pass `isKnownChunk` too.
+   */
   readonly chunks: readonly PlanChunk[];
+  /** Whether the chunk table knows a chunk; default: whether it is in `chunks`. */
+  readonly isKnownChunk?: (chunkId: ChunkId) => boolean;
   /** Every known node with its state, free space, rack and load. */
   readonly nodes: readonly PlacementNode[];
   readonly inFlight?: readonly CopyInFlight[];
@@ -146,13 +152,42 @@ interface Budget {
   readonly deletesPerNode: Map<NodeId, number>;
 }
 
+/**
+ * Whether a chunk needs nothing from the planner: exactly `factor` good replicas on distinct
+ * active nodes and no copy of it in flight. Such a chunk gets no action and is neither under-
+ * replicated nor lost, whatever else the plan holds, so a caller may leave it out of `chunks`
+ * and plan only the rest (a healthy cluster's tick then allocates nothing per chunk).
+ */
+export function chunkIsSettled(
+  factor: number,
+  replicas: Iterable<readonly [NodeId, { readonly health: 'ok' | 'corrupt' }]>,
+  stateOf: (id: NodeId) => NodeState,
+  copyInFlight: boolean,
+): boolean {
+  if (copyInFlight) return false;
+  const seen: NodeId[] = [];
+  for (const [nodeId, replica] of replicas) {
+    if (replica.health !== 'ok' || stateOf(nodeId) !== 'active' || seen.includes(nodeId)) {
+      return false;
+    }
+    seen.push(nodeId);
+  }
+  return seen.length === factor;
+}
+
 /** Computes the next replication actions; see the module comment for the rules. */
 export function planReplication(input: PlanInput): ReplicationPlan {
   const states = new Map<NodeId, NodeState>(input.nodes.map((n) => [n.nodeId, n.state]));
   const stateOf = (id: NodeId): NodeState => states.get(id) ?? 'dead';
   const inFlight = input.inFlight ?? [];
   const budget = newBudget({ ...DEFAULT_REPLICATION_THROTTLE, ...input.throttle }, inFlight);
-  const views = input.chunks.map((c) => viewOf(c, inFlight, stateOf));
+  const inFlightByChunk = new Map<ChunkId, CopyInFlight[]>();
+  for (const copy of inFlight) {
+    const list = inFlightByChunk.get(copy.chunkId);
+    if (list === undefined) inFlightByChunk.set(copy.chunkId, [copy]);
+    else list.push(copy);
+  }
+  const views = input.chunks.map((c) => viewOf(c, inFlightByChunk.get(c.chunkId) ?? [], stateOf));
   const nodeViews = new Map(input.nodes.map((n) => [n.nodeId, n]));
   const actions: ReplicationAction[] = [];
   const copyStep = planCopies(views, nodeViews, budget, input);
@@ -162,7 +197,9 @@ export function planReplication(input: PlanInput): ReplicationPlan {
   for (const view of views) {
     if (!copying.has(view.chunk.chunkId)) actions.push(...planTrim(view, nodeViews, budget));
   }
-  actions.push(...planUnknownDeletes(input.unknown ?? [], input.chunks, stateOf, budget));
+  const listed = new Set(input.chunks.map((c) => c.chunkId));
+  const isKnown = input.isKnownChunk ?? ((chunkId: ChunkId) => listed.has(chunkId));
+  actions.push(...planUnknownDeletes(input.unknown ?? [], isKnown, stateOf, budget));
   return {
     actions,
     placement: copyStep.placement,
@@ -181,6 +218,7 @@ function newBudget(throttle: ReplicationThrottle, inFlight: readonly CopyInFligh
   return { throttle, copiesPerNode, copiesTotal: inFlight.length, deletesPerNode: new Map() };
 }
 
+/** The chunk's counts; `inFlight` holds the copies of this chunk. */
 function viewOf(
   chunk: PlanChunk,
   inFlight: readonly CopyInFlight[],
@@ -356,16 +394,15 @@ function trimCandidate(
 /** Chunks unknown to the table, on active nodes; a chunk the table knows is never touched. */
 function planUnknownDeletes(
   unknown: readonly UnknownReplica[],
-  chunks: readonly PlanChunk[],
+  isKnown: (chunkId: ChunkId) => boolean,
   stateOf: (id: NodeId) => NodeState,
   budget: Budget,
 ): DeleteAction[] {
-  const known = new Set(chunks.map((c) => c.chunkId));
   const seen = new Set<string>();
   const actions: DeleteAction[] = [];
   for (const { nodeId, chunkId } of unknown) {
     const key = `${nodeId}\n${chunkId}`;
-    if (known.has(chunkId) || seen.has(key) || stateOf(nodeId) !== 'active') continue;
+    if (isKnown(chunkId) || seen.has(key) || stateOf(nodeId) !== 'active') continue;
     seen.add(key);
     if (takeDelete(budget, nodeId))
       actions.push({ kind: 'delete', chunkId, nodeId, reason: 'unknown' });
