@@ -13,7 +13,8 @@
  * 3. Memory: peak RSS of the client and of each datanode during every transfer (VmHWM from
  *    /proc, reset before each transfer, and sampled), compared between the two sizes.
  * 4. Metadata: upload-init + commit of 100,000 one-chunk files, 64 in flight, then the time to
- *    list them under one prefix.
+ *    list them under one prefix; and the replication planner's tick over as many healthy chunks,
+ *    with and without skipping settled chunks (in this process, bench/lib/dfs-planner.ts).
  * When a transfer target is missed (or with `--profile`), one more 1 GiB upload and download
  * runs with the client and datanode 0 under `--cpu-prof`, and their profiles are summarised.
  *
@@ -31,6 +32,7 @@ import {
   writeRandomFile,
   type TransferPair,
 } from './lib/dfs-phases.js';
+import { measurePlannerTick } from './lib/dfs-planner.js';
 import { profileCategories, profileTables } from './lib/dfs-profile.js';
 import {
   buildDfsReport,
@@ -254,9 +256,12 @@ async function metadataPhase(
   }
   context.log('listing /bench/ three times');
   const listings = await measureListing(cluster.meta.url, '/bench/', settings.files, 3);
+  context.log(`replication planner: one tick over ${settings.files} healthy chunks, both ways`);
+  const planner = measurePlannerTick(settings.files);
   return {
     metadata: { ...metadata, files: settings.files, inFlight: settings.inFlight },
     listings,
+    planner,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { round, type BenchReport } from './harness.js';
 import type { ListingRun, TransferPair, TransferRun } from './dfs-phases.js';
+import type { PlannerTickResult } from './dfs-planner.js';
 import type { WindowStats } from './dfs-process-stats.js';
 import type { MetaLoadResult } from './dfs-worker-protocol.js';
 import type { Table } from './table.js';
@@ -31,6 +32,7 @@ export interface DfsMeasurements {
   readonly parallelChunks: number | undefined;
   readonly metadata: MetaLoadResult & { stats: WindowStats; files: number; inFlight: number };
   readonly listings: readonly ListingRun[];
+  readonly planner: PlannerTickResult;
 }
 
 const MIB = 2 ** 20;
@@ -201,6 +203,12 @@ export function buildDfsReport(m: DfsMeasurements): BenchReport {
       parseMs: round(run.parseMs),
     })),
     listingMedianMs: round(listMs),
+    plannerTick: {
+      chunks: m.planner.chunks,
+      fullMs: round(m.planner.fullMs, 1),
+      settledSkippedMs: round(m.planner.settledSkippedMs, 1),
+      speedup: round(m.planner.fullMs / m.planner.settledSkippedMs, 1),
+    },
   };
   const maxGrowth = Math.max(...Object.values(growth).map((entry) => entry.growthMiB));
   return {
@@ -220,7 +228,7 @@ export function buildDfsReport(m: DfsMeasurements): BenchReport {
         createsPerS >= DFS_TARGETS.createsPerS && Object.keys(m.metadata.failures).length === 0,
       list100kMs: listMs < DFS_TARGETS.list100kMs && listed,
     },
-    tables: [transferTable(m), memoryTable(m), metadataTable(m), listingTable(m)],
+    tables: [transferTable(m), memoryTable(m), metadataTable(m), listingTable(m), plannerTable(m)],
   };
 }
 
@@ -364,6 +372,22 @@ function metadataTable(m: DfsMeasurements): Table {
         round(1000 / masterCpuMsPerCreate(m)),
         meta.stats.cpuCores['client'] ?? 0,
         otherCores(meta.stats),
+      ],
+    ],
+  };
+}
+
+function plannerTable(m: DfsMeasurements): Table {
+  const { chunks, fullMs, settledSkippedMs } = m.planner;
+  return {
+    title: `replication planner: one tick over ${chunks} healthy chunks (every 3 s on the master)`,
+    columns: ['way', 'ms per tick', 'vs full scan'],
+    rows: [
+      ['full scan (every chunk planned)', round(fullMs, 1), '1x'],
+      [
+        'settled chunks skipped',
+        round(settledSkippedMs, 1),
+        `${round(fullMs / settledSkippedMs, 1)}x faster`,
       ],
     ],
   };
