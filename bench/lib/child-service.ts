@@ -79,12 +79,27 @@ function urlOf(line: string): string | undefined {
   }
 }
 
+/** After SIGKILL, how long to wait for the exit event before giving up on it. */
+const AFTER_KILL_MS = 5_000;
+
+/**
+ * SIGTERM, then SIGKILL after `graceMs`; resolves on the exit event, and in any case
+ * `AFTER_KILL_MS` after the SIGKILL (a benchmark must not wait forever for one lost event).
+ */
 function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    let giveUp: NodeJS.Timeout | undefined;
+    const kill = setTimeout(() => {
+      child.kill('SIGKILL');
+      giveUp = setTimeout(() => {
+        process.stderr.write(`bench: pid ${child.pid ?? '?'} sent no exit event after SIGKILL\n`);
+        resolve();
+      }, AFTER_KILL_MS);
+    }, graceMs);
     child.once('exit', () => {
-      clearTimeout(timer);
+      clearTimeout(kill);
+      clearTimeout(giveUp);
       resolve();
     });
     child.kill('SIGTERM');
