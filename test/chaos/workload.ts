@@ -240,14 +240,28 @@ async function submitJob(
 async function followJob(context: WorkloadContext, http: HttpClient, jobId: string) {
   const job = context.ledger.jobs.get(jobId);
   while (job !== undefined && !context.stopped()) {
-    const state = await jobState(http, context.masterUrl, jobId);
-    if (state !== undefined) job.state = state;
+    const view = await jobView(http, context.masterUrl, jobId);
+    if (view !== undefined) job.state = view.state;
     if (isFinished(job.state)) {
       job.reportedSuccess = job.state === 'succeeded';
-      context.ledger.record('job-run', job.reportedSuccess, `job ${jobId} ${job.state}`);
+      const why = view?.error ? `: ${view.error}` : '';
+      context.ledger.record('job-run', job.reportedSuccess, `job ${jobId} ${job.state}${why}`);
       return;
     }
     await sleep(250);
+  }
+}
+
+/** The job as the master shows it, or undefined when the master does not answer. */
+async function jobView(
+  http: HttpClient,
+  masterUrl: string,
+  jobId: string,
+): Promise<JobView | undefined> {
+  try {
+    return await http.getJson<JobView>(`${masterUrl}/jobs/${jobId}`);
+  } catch {
+    return undefined;
   }
 }
 
@@ -257,11 +271,7 @@ export async function jobState(
   masterUrl: string,
   jobId: string,
 ): Promise<string | undefined> {
-  try {
-    return (await http.getJson<JobView>(`${masterUrl}/jobs/${jobId}`)).state;
-  } catch {
-    return undefined;
-  }
+  return (await jobView(http, masterUrl, jobId))?.state;
 }
 
 export function isFinished(state: string): boolean {

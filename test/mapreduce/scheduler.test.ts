@@ -117,6 +117,57 @@ describe('retries', () => {
     }
   });
 
+  test('an outage (unreachable) uses no retry budget within the grace, with backoff; then it counts', () => {
+    const h = new SchedulerHarness({ maps: 1, config: { unreachableGraceMs: 30_000 } });
+    const OUTAGE = { reason: 'unreachable', error: 'circuit open for the DFS master' } as const;
+    h.tick();
+    // Five outage failures over about 31 s: none uses the budget (maxRetries 3), delays grow.
+    const delays: number[] = [];
+    for (let failure = 1; failure <= 5; failure++) {
+      const effects = h.fail(h.only('map', 0), OUTAGE);
+      assert.deepEqual(effectsOf(effects, 'dead-letter'), [], `outage failure ${failure}`);
+      const [scheduled] = effectsOf(effects, 'retry-scheduled');
+      assert.ok(scheduled);
+      delays.push(scheduled.delayMs);
+      assert.equal(h.state.maps[0]?.failures, 0);
+      h.advance(Math.ceil(scheduled.delayMs));
+      h.tick();
+    }
+    assert.ok(
+      delays.every((delay, i) => i === 0 || delay > delays[i - 1]!),
+      `${delays.join()}`,
+    );
+    // Past the grace (31 s since the first outage failure) outage failures count again.
+    assert.ok(h.nowMs > 30_000);
+    for (let counted = 1; counted <= 3; counted++) {
+      const effects = h.fail(h.only('map', 0), OUTAGE);
+      assert.equal(h.state.maps[0]?.failures, counted);
+      const [scheduled] = effectsOf(effects, 'retry-scheduled');
+      assert.ok(scheduled);
+      h.advance(Math.ceil(scheduled.delayMs));
+      h.tick();
+    }
+    const last = h.fail(h.only('map', 0), OUTAGE);
+    assert.equal(effectsOf(last, 'dead-letter')[0]?.entry.reason, 'unreachable');
+  });
+
+  test('another kind of failure ends the outage run; grace 0 counts every outage failure', () => {
+    const h = new SchedulerHarness({ maps: 1, config: { unreachableGraceMs: 60_000 } });
+    const OUTAGE = { reason: 'unreachable', error: 'ECONNREFUSED' } as const;
+    h.tick();
+    h.fail(h.only('map', 0), OUTAGE);
+    assert.equal(h.state.maps[0]?.unreachableSinceMs, 0);
+    h.advance(10_000);
+    h.tick();
+    h.fail(h.only('map', 0), { reason: 'crash', error: 'exit 1' });
+    assert.equal(h.state.maps[0]?.failures, 1);
+    assert.equal(h.state.maps[0]?.unreachableSinceMs, null);
+    const strict = new SchedulerHarness({ maps: 1, config: { unreachableGraceMs: 0 } });
+    strict.tick();
+    strict.fail(strict.only('map', 0), OUTAGE);
+    assert.equal(strict.state.maps[0]?.failures, 1);
+  });
+
   test('a retry avoids the worker it failed on when another can take it', () => {
     const h = new SchedulerHarness({ maps: 1 });
     h.tick();

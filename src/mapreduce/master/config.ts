@@ -44,6 +44,13 @@ export const masterConfigSchema = {
     defaultValue: DEFAULT_SCHEDULER_CONFIG.maxRetries,
     description: 'Retries of a failed task before it goes to the dead-letter queue.',
   }),
+  unreachableGraceMs: option.durationMs({
+    flag: 'unreachable-grace',
+    env: ['PONEGLYPH_UNREACHABLE_GRACE'],
+    defaultValue: DEFAULT_SCHEDULER_CONFIG.unreachableGraceMs,
+    description:
+      'Failures because the DFS or a map output was unreachable use no retry budget for this long (0: they count).',
+  }),
   retryBaseDelayMs: option.durationMs({
     flag: 'retry-base-delay',
     env: ['PONEGLYPH_RETRY_BASE_DELAY'],
@@ -130,6 +137,7 @@ export function masterSettings(config: MasterConfig): MasterSettings {
     scheduler: resolveSchedulerConfig({
       taskTimeoutMs: config.taskTimeoutMs,
       maxRetries: config.maxRetries,
+      unreachableGraceMs: config.unreachableGraceMs,
       backoff: {
         baseMs: config.retryBaseDelayMs,
         maxMs: Math.max(config.retryBaseDelayMs, config.retryMaxDelayMs),

@@ -108,6 +108,13 @@ export interface TaskRecord {
   /** Workers it failed on since the last recovery (avoided by its retries when possible). */
   readonly failedOn: readonly WorkerId[];
   readonly lastFailure: TaskFailure | null;
+  /**
+   * When the task's current run of `unreachable` failures began, and how many it holds (for
+   * the backoff); absent or null when its last failure was of another kind (and in schedules
+   * saved before these fields existed).
+   */
+  readonly unreachableSinceMs?: number | null;
+  readonly unreachableFailures?: number;
   /** Its live attempts (at most two, on distinct workers). */
   readonly running: readonly AttemptId[];
   readonly output: AcceptedOutput | null;
@@ -158,6 +165,13 @@ export interface SchedulerConfig {
   readonly taskTimeoutMs: number;
   /** Retries after the first attempt (seed: 3), then the dead-letter queue. */
   readonly maxRetries: number;
+  /**
+   * Attempts that fail as `unreachable` (the DFS or a map output could not be reached: a
+   * service outage, not the task's fault) use no retry budget while the task's run of such
+   * failures is younger than this; they back off as usual meanwhile. 0: they count as any
+   * failure.
+   */
+  readonly unreachableGraceMs: number;
   /** Retry delay: `baseMs * 2^(retry - 1)`, ±20 % (seed: base 1 s). */
   readonly backoff: BackoffConfig;
   readonly speculation: SpeculationConfig;
@@ -168,6 +182,7 @@ export interface SchedulerConfig {
 export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = Object.freeze({
   taskTimeoutMs: 300_000,
   maxRetries: 3,
+  unreachableGraceMs: 60_000,
   backoff: Object.freeze({ baseMs: 1_000, maxMs: 60_000, jitter: 0.2 }),
   speculation: Object.freeze({
     enabled: true,
@@ -197,6 +212,7 @@ export function resolveSchedulerConfig(
   };
   assert.ok(config.taskTimeoutMs > 0, 'taskTimeoutMs must be > 0');
   assert.ok(Number.isInteger(config.maxRetries) && config.maxRetries >= 0);
+  assert.ok(config.unreachableGraceMs >= 0, 'unreachableGraceMs must be >= 0');
   return config;
 }
 

@@ -224,6 +224,8 @@ function onRecover(ctx: Ctx, taskId: TaskId, preferredHosts?: readonly string[])
     ...task,
     status: 'pending',
     failures: 0,
+    unreachableSinceMs: null,
+    unreachableFailures: 0,
     failedOn: [],
     notBeforeMs: ctx.env.nowMs,
     preferredHosts:
@@ -257,13 +259,20 @@ function failAttempt(ctx: Ctx, attempt: AttemptRecord, failure: TaskFailure): vo
   const failedOn = task.failedOn.includes(attempt.workerId)
     ? task.failedOn
     : [...task.failedOn, attempt.workerId];
+  // An outage (the DFS or a map output unreachable) uses no retry budget for a while.
+  const outage = failure.reason === 'unreachable';
+  const outageSinceMs = outage ? (task.unreachableSinceMs ?? now) : null;
+  const forgiven =
+    outageSinceMs !== null && now - outageSinceMs < ctx.env.config.unreachableGraceMs;
   const failed: TaskRecord = {
     ...task,
     running: task.running.filter((id) => id !== attempt.id),
-    failures: task.failures + 1,
+    failures: forgiven ? task.failures : task.failures + 1,
     totalFailures: task.totalFailures + 1,
     failedOn,
     lastFailure: failure,
+    unreachableSinceMs: outageSinceMs,
+    unreachableFailures: outage ? (task.unreachableFailures ?? 0) + 1 : 0,
   };
   ctx.stats.failures += 1;
   if (failure.reason === 'timeout') ctx.stats.timeouts += 1;
@@ -276,7 +285,7 @@ function failAttempt(ctx: Ctx, attempt: AttemptRecord, failure: TaskFailure): vo
   });
   if (failed.running.length > 0) return putTask(ctx, failed);
   if (failed.failures > ctx.env.config.maxRetries) return deadLetter(ctx, failed, failure);
-  const retry = failed.failures;
+  const retry = forgiven ? (failed.unreachableFailures ?? 1) : failed.failures;
   const delayMs = backoffDelayMs(retry - 1, ctx.env.config.backoff, ctx.env.random);
   putTask(ctx, { ...failed, status: 'failed', notBeforeMs: now + delayMs });
   ctx.stats.retries += 1;
@@ -314,6 +323,8 @@ function loseMapOutput(ctx: Ctx, task: TaskRecord): void {
     output: null,
     durationMs: null,
     failures: 0,
+    unreachableSinceMs: null,
+    unreachableFailures: 0,
     failedOn: [],
     notBeforeMs: ctx.env.nowMs,
     outputLosses: task.outputLosses + 1,
