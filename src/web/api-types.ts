@@ -409,6 +409,8 @@ export interface WireFaultToleranceStats {
     max_delay_ms: number;
     jitter: number;
     task_timeout_ms: number;
+    /** `unreachable` failures use no retry budget for this long. */
+    unreachable_grace_ms: number;
   };
   circuit_breakers: {
     total: number;

@@ -50,6 +50,7 @@ export function faultToleranceStats(
       max_delay_ms: master.settings.scheduler.backoff.maxMs,
       jitter: master.settings.scheduler.backoff.jitter,
       task_timeout_ms: master.settings.scheduler.taskTimeoutMs,
+      unreachable_grace_ms: master.settings.scheduler.unreachableGraceMs,
     },
     circuit_breakers: {
       total: breakers.length,

@@ -334,8 +334,11 @@ describe('mapreduce jobs on a real cluster', { timeout: 120_000 }, () => {
     }
     const stats = await cluster.http.getJson<{
       tasks: { retries: number; dead_lettered: number; success_rate: number };
+      retry_policy: { max_retries: number; unreachable_grace_ms: number };
     }>(`${cluster.masterUrl}/fault-tolerance/stats`);
     assert.ok(stats.tasks.retries >= 3 && stats.tasks.dead_lettered >= 1);
+    assert.equal(stats.retry_policy.max_retries, 3);
+    assert.equal(stats.retry_policy.unreachable_grace_ms, 60_000);
     assert.ok(stats.tasks.success_rate > 0 && stats.tasks.success_rate < 1);
     const breakers = await cluster.http.getJson<{
       breakers: { worker_id: string; state: string }[];

@@ -171,7 +171,8 @@ function RetryFigures(props: { view: FaultToleranceView }): ReactNode {
       <p className="muted small">
         Up to {policy.max_retries} retries, {policy.base_delay_ms} ms × 2^attempt (at most{' '}
         {formatAge(policy.max_delay_ms)}) ±{(policy.jitter * 100).toFixed(0)}%; a task times out
-        after {formatAge(policy.task_timeout_ms)} without progress.
+        after {formatAge(policy.task_timeout_ms)} without progress; failures because the DFS or a
+        map output was unreachable use no retries for {formatAge(policy.unreachable_grace_ms)}.
       </p>
     </>
   );
