@@ -16,6 +16,7 @@ import {
   type PlanInput,
   type PlanReplica,
   type ReplicationAction,
+  type ReplicationThrottle,
 } from '../../src/dfs/meta/replication-plan.js';
 import { asNodeId, type ChunkId, type NodeId, type NodeState } from '../../src/dfs/meta/types.js';
 
@@ -308,6 +309,21 @@ function assertThrottle(input: PlanInput, actions: readonly ReplicationAction[])
   }
 }
 
+/** The planner's input for `world`: copies in flight and unknown replicas picked by `picks`. */
+function inputWith(
+  world: World,
+  throttle: Partial<ReplicationThrottle>,
+  picks: readonly number[],
+): PlanInput {
+  const inFlight: CopyInFlight[] = picks.map((p) => ({
+    chunkId: chunkId(p % Math.max(1, world.chunks.length)),
+    sourceNodeId: n(`n${p % 5}`),
+    targetNodeId: n(`n${(p + 1) % 7}`),
+  }));
+  const unknown = picks.map((p) => ({ nodeId: n(`n${p % 9}`), chunkId: chunkId(p % 20) }));
+  return { ...world, throttle, inFlight, unknown };
+}
+
 const throttleArb = fc.record({
   maxCopiesPerNode: fc.integer({ min: 1, max: 3 }),
   maxCopiesTotal: fc.integer({ min: 1, max: 6 }),
@@ -321,13 +337,7 @@ describe('planReplication: properties', () => {
         throttleArb,
         fc.array(fc.nat(), { maxLength: 4 }),
         (world, throttle, picks) => {
-          const inFlight: CopyInFlight[] = picks.map((p) => ({
-            chunkId: chunkId(p % Math.max(1, world.chunks.length)),
-            sourceNodeId: n(`n${p % 5}`),
-            targetNodeId: n(`n${(p + 1) % 7}`),
-          }));
-          const unknown = picks.map((p) => ({ nodeId: n(`n${p % 9}`), chunkId: chunkId(p % 20) }));
-          const input: PlanInput = { ...world, throttle, inFlight, unknown };
+          const input = inputWith(world, throttle, picks);
           assertSafe(world, input, planReplication(input).actions);
         },
       ),
@@ -390,14 +400,8 @@ describe('settled chunks', () => {
         throttleArb,
         fc.array(fc.nat(), { maxLength: 4 }),
         (world, throttle, picks) => {
-          const inFlight: CopyInFlight[] = picks.map((p) => ({
-            chunkId: chunkId(p % Math.max(1, world.chunks.length)),
-            sourceNodeId: n(`n${p % 5}`),
-            targetNodeId: n(`n${(p + 1) % 7}`),
-          }));
-          const unknown = picks.map((p) => ({ nodeId: n(`n${p % 9}`), chunkId: chunkId(p % 20) }));
-          const input: PlanInput = { ...world, throttle, inFlight, unknown };
-          const copying = new Set(inFlight.map((copy) => copy.chunkId));
+          const input = inputWith(world, throttle, picks);
+          const copying = new Set((input.inFlight ?? []).map((copy) => copy.chunkId));
           const stateOf = (id: NodeId): NodeState => stateIn(world, id);
           const rest = world.chunks.filter((c) => {
             const replicas = c.replicas.map((r) => [r.nodeId, r] as const);
