@@ -199,17 +199,36 @@ export class MapReduceCluster {
   }
 }
 
-/** A free TCP port on 127.0.0.1 (for a gRPC port that must survive a restart). */
+/**
+ * A free TCP port on 127.0.0.1 (for a gRPC port that must survive a restart), taken below the
+ * kernel's ephemeral range: a port from that range, closed again, can be handed by the kernel to
+ * any other `listen(0)` or outgoing connection before the service binds it (EADDRINUSE seen in
+ * CI); a port below it is only ever taken on purpose. Bounded tries, each checked by a bind.
+ */
 export async function freePort(): Promise<number> {
+  const { readFileSync } = await import('node:fs');
+  let ephemeralLow = 32_768;
+  try {
+    const range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+    ephemeralLow = Number(range.trim().split(/\s+/)[0]) || ephemeralLow;
+  } catch {
+    // Not Linux: keep the usual default.
+  }
+  const low = Math.min(20_000, ephemeralLow - 1_000);
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = low + Math.floor(Math.random() * (ephemeralLow - low));
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port found in ${low}-${ephemeralLow - 1} after 50 tries`);
+}
+
+/** Whether 127.0.0.1:`port` can be bound right now (the probe is closed again). */
+async function canBind(port: number): Promise<boolean> {
   const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
