@@ -168,8 +168,8 @@ export interface SchedulerConfig {
   /**
    * Attempts that fail as `unreachable` (the DFS or a map output could not be reached: a
    * service outage, not the task's fault) use no retry budget while the task's run of such
-   * failures is younger than this; they back off as usual meanwhile. 0: they count as any
-   * failure.
+   * failures is younger than this; they back off as usual meanwhile. 0: they count like
+   * every other failure.
    */
   readonly unreachableGraceMs: number;
   /** Retry delay: `baseMs * 2^(retry - 1)`, ±20 % (seed: base 1 s). */
