@@ -91,6 +91,21 @@ export function breakerAdvance(breaker: Breaker, nowMs: number, config: BreakerC
 }
 
 /**
+ * The breaker after outside evidence that the peer is back (it heartbeats again after being
+ * declared dead): an OPEN circuit goes HALF_OPEN at once instead of waiting out `openMs`, so
+ * trial calls go through; the usual HALF_OPEN rules then close it or open it again.
+ */
+export function breakerPeerBack(breaker: Breaker): Breaker {
+  if (breaker.state !== 'OPEN') return breaker;
+  return {
+    ...breaker,
+    state: 'HALF_OPEN',
+    halfOpenSuccesses: 0,
+    transitions: breaker.transitions + 1,
+  };
+}
+
+/**
  * Whether a call may go to the peer at `nowMs`, with the breaker after the lazy time
  * transition (the caller keeps the returned breaker).
  */
@@ -215,6 +230,11 @@ export class CircuitBreaker {
   /** Reports the outcome of a call. */
   record(event: BreakerEvent): void {
     this.replace(breakerStep(this.current, event, this.clock.nowMs(), this.config));
+  }
+
+  /** The peer is known to be back (see `breakerPeerBack`). */
+  peerBack(): void {
+    this.replace(breakerPeerBack(this.current));
   }
 
   /** Milliseconds until an open circuit lets trials through; 0 when not open. */

@@ -247,6 +247,14 @@ export class HttpClient {
     }));
   }
 
+  /**
+   * Outside evidence that the peer at `url` is back (a node heartbeats again after it was
+   * declared dead): an open circuit lets trial calls through now instead of after `openMs`.
+   */
+  peerIsBack(url: string | URL): void {
+    this.breakersByPeer.get(new URL(url).origin)?.peerBack();
+  }
+
   /** Destroys the pools (in-flight requests fail) and unregisters from the metrics. */
   async close(): Promise<void> {
     this.metrics?.sources.delete(this.metricsSource);

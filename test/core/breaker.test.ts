@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import {
   CircuitBreaker,
   breakerAllows,
+  breakerPeerBack,
   breakerRetryAfterMs,
   breakerStep,
   circuitStateValue,
@@ -211,5 +212,34 @@ describe('CircuitBreaker (stateful wrapper on a Clock)', () => {
     assert.equal(breaker.snapshot().state, 'CLOSED');
     assert.deepEqual(seen, ['CLOSED->OPEN', 'OPEN->HALF_OPEN', 'HALF_OPEN->CLOSED']);
     assert.equal(breaker.snapshot().transitions, 3);
+  });
+});
+
+describe('breakerPeerBack (outside evidence that the peer is back)', () => {
+  test('an open circuit half-opens at once; three successes close it, a failure opens it again', () => {
+    const clock = new ManualClock(1_000);
+    const breaker = new CircuitBreaker(clock);
+    for (let i = 0; i < 5; i += 1) breaker.record('failure');
+    assert.equal(breaker.allows(), false);
+    breaker.peerBack();
+    assert.equal(breaker.snapshot().state, 'HALF_OPEN');
+    assert.equal(breaker.allows(), true);
+    breaker.record('failure');
+    assert.equal(breaker.snapshot().state, 'OPEN', 'a failed trial opens it for openMs again');
+    assert.equal(breaker.retryAfterMs(), 60_000);
+    breaker.peerBack();
+    for (let i = 0; i < 3; i += 1) breaker.record('success');
+    assert.equal(breaker.snapshot().state, 'CLOSED');
+  });
+
+  test('changes nothing unless the circuit is open', () => {
+    const halfOpen: Breaker = {
+      ...initialBreaker,
+      state: 'HALF_OPEN',
+      halfOpenSuccesses: 2,
+      openedAtMs: 0,
+    };
+    assert.equal(breakerPeerBack(initialBreaker), initialBreaker);
+    assert.equal(breakerPeerBack(halfOpen), halfOpen);
   });
 });

@@ -317,6 +317,29 @@ describe('HttpClient circuit breaker', () => {
     }
   });
 
+  test('peerIsBack lets trial calls to an open peer through before its open time', async () => {
+    const server = await startServer((_req, res, hit) =>
+      hit <= 5 ? sendJson(res, 500, { title: 'boom' }) : sendJson(res, 200, { hit }),
+    );
+    const clock = new ManualClock(1_000_000);
+    const { client } = testClient({ clock, maxRetries: 0 });
+    try {
+      for (let i = 0; i < 5; i += 1) {
+        await assert.rejects(client.getJson(server.url), { status: 500 });
+      }
+      await assert.rejects(client.getJson(server.url), CircuitOpenError);
+      client.peerIsBack(`${server.url}/api/v1/anything`);
+      assert.equal(client.breakers()[0]?.state, 'HALF_OPEN');
+      for (let i = 0; i < 3; i += 1) await client.getJson(server.url);
+      assert.equal(client.breakers()[0]?.state, 'CLOSED');
+      client.peerIsBack('http://127.0.0.1:1'); // a peer never called: nothing to do
+      assert.equal(client.breakers().length, 1);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
   test('clients sharing a registry share the metrics', async () => {
     const registry = new Registry();
     const first = new HttpClient({ registry });

@@ -8,11 +8,11 @@ import { ManualClock } from '../../src/core/clock.js';
 import { HttpClient } from '../../src/core/http-client.js';
 import { createHttpServer, type HttpApp } from '../../src/core/http-server.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { SeededRandom } from '../../src/core/random.js';
-import { MetaMaster } from '../../src/dfs/meta/master.js';
+import type { MetaMaster } from '../../src/dfs/meta/master.js';
 import { ReplicationManager } from '../../src/dfs/meta/replication-manager.js';
 import { registerMetaRoutes } from '../../src/dfs/meta/routes.js';
 import { MetaStore } from '../../src/dfs/meta/store.js';
+import { testMetaMaster } from '../helpers/meta-master.js';
 import { tempDir } from '../helpers/processes.js';
 
 describe('metadata master rejects bad input', () => {
@@ -25,18 +25,7 @@ describe('metadata master rejects bad input', () => {
 
   before(async () => {
     store = new MetaStore(`${dir.path}/meta.db`);
-    master = new MetaMaster(
-      store,
-      {
-        defaultReplication: 3,
-        defaultChunkSizeBytes: 65_536,
-        minReplicas: 2,
-        leaseTimeoutMs: 60_000,
-      },
-      clock,
-      new SeededRandom(7),
-      30_000,
-    );
+    master = testMetaMaster(store, clock);
     app = await createHttpServer({ name: 'dfs-meta', logger: silentLogger() });
     registerMetaRoutes(app, master, new ReplicationManager(master, http, clock, silentLogger()), {
       heartbeatIntervalMs: 10_000,

@@ -42,6 +42,11 @@ export class NodeTable {
   private readonly inFlight = new Map<NodeId, number>();
   /** Until when a node a client could not write to is avoided by placement. */
   private readonly unreachableUntil = new Map<NodeId, number>();
+  /**
+   * Called when a node declared dead heartbeats again, with its URL: the master's HTTP client
+   * lets calls to it through at once instead of after its breaker's open time.
+   */
+  onNodeBack: (nodeId: NodeId, url: string) => void = () => undefined;
 
   constructor(
     private readonly store: MetaStore,
@@ -91,8 +96,10 @@ export class NodeTable {
     const known = this.members.get(nodeId);
     const isNew =
       !known || known.payload.url !== payload.url || known.payload.rack !== payload.rack;
-    if (known) this.members.heartbeat(nodeId, nowMs, payload);
-    else this.members.register(nodeId, payload, nowMs);
+    if (known) {
+      const outcome = this.members.heartbeat(nodeId, nowMs, payload);
+      if (outcome.kind === 'alive' && outcome.recovered) this.onNodeBack(nodeId, payload.url);
+    } else this.members.register(nodeId, payload, nowMs);
     const member = this.members.get(nodeId);
     const { toDelete, adopted, dropped, corrupt } = this.reconcile(
       nodeId,

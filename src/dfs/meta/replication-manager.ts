@@ -20,6 +20,8 @@ export interface ReplicationStats {
   copiesDone: number;
   copiesFailed: number;
   deletesDone: number;
+  /** Replicas deleted because a read or the scrubber found them corrupt. */
+  corruptRemoved: number;
   underReplicated: number;
   lost: number;
   uploadsAborted: number;
@@ -41,6 +43,7 @@ export class ReplicationManager {
     copiesDone: 0,
     copiesFailed: 0,
     deletesDone: 0,
+    corruptRemoved: 0,
     underReplicated: 0,
     lost: 0,
     uploadsAborted: 0,
@@ -165,6 +168,7 @@ export class ReplicationManager {
         await response.body.dump();
         if (response.status < 300 || response.status === 404) {
           this.stats.deletesDone += 1;
+          if (action.reason === 'corrupt') this.stats.corruptRemoved += 1;
           await this.master.nodes.dropReplica(action.chunkId, action.nodeId);
           this.logger.info(
             { chunk: action.chunkId, node: action.nodeId, reason: action.reason },

@@ -102,6 +102,10 @@ export async function startMeta(
     health: () => counts(master),
   });
   const http = new HttpClient({ registry: app.metrics.registry, timeoutMs: 30_000 });
+  master.nodes.onNodeBack = (nodeId, nodeUrl) => {
+    http.peerIsBack(nodeUrl);
+    deps.logger.info({ node: nodeId, url: nodeUrl }, 'datanode is back');
+  };
   const replication = new ReplicationManager(master, http, clock, deps.logger, {
     maxCopiesPerNode: config.maxCopiesPerNode,
     maxCopiesTotal: 32,
