@@ -164,6 +164,10 @@ describe(
         assert.ok(high.ids.includes(`high-${i}`), `high-${i} found on the high side`);
       }
       assert.ok(!low.ids.some((id) => id.startsWith('high-')), 'the low side cannot see high-*');
+      // Nodes 2 and 3 left the low side's live set together (k = 2): documents whose two copies
+      // are over there are missing, and the low side says so although every live node answered.
+      assert.equal(low.partial, true, 'the low side answers partial: true');
+      assert.equal(high.partial, true, 'the high side answers partial: true');
       assert.ok(!high.ids.some((id) => id.startsWith('low-')), 'the high side cannot see low-*');
     });
 

@@ -11,6 +11,7 @@ import type { ClusterView } from './cluster-view.js';
 import type { ElectionDriver } from './election-driver.js';
 import type { JoinAllocator } from './join.js';
 import type { LocalNode } from './local-node.js';
+import type { Departures } from './departures.js';
 import type { Repairer } from './repair.js';
 import type { Router } from './router.js';
 import type { FeedbackCache } from './feedback-cache.js';
@@ -73,6 +74,8 @@ export interface NodeContext {
   readonly transport: PeerTransport;
   readonly router: Router;
   readonly repairer: Repairer;
+  /** Peers that left the live set and whether documents may be unreachable (departures.ts). */
+  readonly departures: Departures;
   readonly joins: JoinAllocator;
   /** Global statistics seen by this node's coordinators (a checked guess, stats-cache.ts). */
   readonly statsCache: GlobalStatsCache;

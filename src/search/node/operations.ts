@@ -229,7 +229,10 @@ export async function search(ctx: NodeContext, query: SearchQueryType): Promise<
   // the last attempt): fewer than k down holders always leave a copy of every document.
   const down = new Set(outcome.failed);
   for (const nodeId of located?.nodes ?? []) if (!live.includes(nodeId)) down.add(nodeId);
-  const partial = outcome.incomplete || down.size >= ctx.replicas;
+  // And when k peers left at once and no repair could cover them (departures.ts): documents
+  // whose every copy left with them are missing although every live node answered.
+  const partial =
+    outcome.incomplete || down.size >= ctx.replicas || ctx.departures.mayMissDocuments();
   const tookMs = performance.now() - started;
   ctx.metrics.searches.inc({ outcome: partial ? 'partial' : 'complete' });
   ctx.metrics.searchSeconds.observe(tookMs / 1000);
@@ -354,6 +357,8 @@ export function status(ctx: NodeContext): StatusReplyType {
     total_length: figures.totalLength,
     primary_doc_count: figures.primaryDocCount,
     repair: { ...ctx.repairer.stats },
+    departed_uncovered: ctx.departures.uncoveredIds(),
+    documents_may_be_missing: ctx.departures.mayMissDocuments(),
   };
 }
 

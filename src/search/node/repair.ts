@@ -68,6 +68,8 @@ export interface RepairerOptions {
   readonly intervalMs: number;
   /** Documents per request. */
   readonly chunkDocs: number;
+  /** Called after a run that confirmed every copy with the live set unchanged, with that set. */
+  readonly onClean?: (live: readonly number[]) => void;
 }
 
 /** Figures of the repair loop. */
@@ -182,6 +184,7 @@ export class Repairer {
         if (await local.delete(docId)) this.stats.strays_removed += 1;
       }
     }
+    if (!this.dirty && view.version === viewVersion) this.options.onClean?.(live);
   }
 
   /** Makes `nodeId` hold `docIds`; answers the ids it now holds. */

@@ -158,6 +158,13 @@ export const StatusReply = Type.Object({
     strays_removed: Type.Integer(),
     last_error: Type.Union([Type.String(), Type.Null()]),
   }),
+  departed_uncovered: Type.Array(Type.Integer(), {
+    description:
+      'Peers that left the live set before a repair run covered them; k or more make searches partial.',
+  }),
+  documents_may_be_missing: Type.Boolean({
+    description: 'Whether k or more peers left at once: searches answer partial: true.',
+  }),
 });
 
 export type StatusReplyType = Static<typeof StatusReply>;

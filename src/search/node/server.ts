@@ -41,6 +41,7 @@ import { registerInternalRoutes } from './internal-routes.js';
 import { JoinAllocator, joinCluster, readStoredNodeId, storeNodeId } from './join.js';
 import { LocalNode } from './local-node.js';
 import { deliverPayload, runLocalOp } from './operations.js';
+import { Departures } from './departures.js';
 import { Repairer } from './repair.js';
 import { Router } from './router.js';
 import { FeedbackCache } from './feedback-cache.js';
@@ -328,7 +329,11 @@ export async function startSearchNode(
     const ctx = context;
     await agent.start();
     await ctx.view.start();
-    ctx.view.onChange(() => ctx.repairer.markDirty());
+    ctx.departures.liveChanged(ctx.view.liveIds());
+    ctx.view.onChange(() => {
+      ctx.departures.liveChanged(ctx.view.liveIds());
+      ctx.repairer.markDirty();
+    });
     ctx.election.start();
     ctx.balancer.start();
     ctx.repairer.start();
@@ -452,6 +457,7 @@ function buildContext(config: SearchNodeConfig, parts: Parts): NodeContext {
     timeoutMs: config.queryTimeoutMs,
   });
   const chunkDocs = 500;
+  const departures = new Departures(config.replicas);
   const repairer = new Repairer({
     self,
     k: config.replicas,
@@ -461,6 +467,7 @@ function buildContext(config: SearchNodeConfig, parts: Parts): NodeContext {
     delayMs: config.repairDelayMs,
     intervalMs: config.repairIntervalMs,
     chunkDocs,
+    onClean: (live) => departures.repairedOver(live),
     transport: {
       missing: async (nodeId, docIds) =>
         (await transport.post<{ missing: string[] }>(nodeId, '/internal/have', { doc_ids: docIds }))
@@ -485,6 +492,7 @@ function buildContext(config: SearchNodeConfig, parts: Parts): NodeContext {
     transport,
     router,
     repairer,
+    departures,
     joins: new JoinAllocator(config.dimensions, Math.max(10_000, config.heartbeatIntervalMs * 3)),
     statsCache: new GlobalStatsCache(),
     feedbackCache: new FeedbackCache(),

@@ -196,6 +196,42 @@ describe('the repair loop', () => {
   });
 });
 
+describe('the repair loop reports clean runs', () => {
+  test('onClean hears a run that confirmed every copy, not one whose push failed', async () => {
+    const live = [0, 1, 2];
+    const view = { version: 1, liveIds: () => live } as unknown as ClusterView;
+    // Documents node 0 owns (no strays to delete): the run pushes each to its other owner.
+    const held = docs.filter((doc) => placeDocument(doc.doc_id, live, 2).includes(0)).slice(0, 20);
+    const local = {
+      index: { documents: () => held },
+      get: (id: string) => held.find((doc) => doc.doc_id === id),
+    } as unknown as LocalNode;
+    let failPushes = true;
+    const clean: number[][] = [];
+    const repairer = new Repairer({
+      self: 0,
+      k: 2,
+      local,
+      view,
+      transport: {
+        missing: (_node, ids) => Promise.resolve([...ids]),
+        store: () => (failPushes ? Promise.reject(new Error('refused')) : Promise.resolve()),
+      },
+      logger: createLogger({ name: 'repair-test', level: 'silent' }),
+      delayMs: 60_000,
+      intervalMs: 60_000,
+      chunkDocs: 10,
+      onClean: (over) => clean.push([...over]),
+    });
+    await repairer.run();
+    assert.deepEqual(clean, [], 'a failed push is no clean run');
+    failPushes = false;
+    await repairer.run();
+    assert.deepEqual(clean, [live]);
+    await repairer.stop();
+  });
+});
+
 describe('node ids', () => {
   test('lowest free id', () => {
     assert.equal(lowestFreeId(2, new Set()), 0);
