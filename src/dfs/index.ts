@@ -4,6 +4,8 @@ export type { FileAclView, FileMetadata, ChunkInfo, ReplicaInfo, NodeInfo } from
 export type { FileSummary } from './meta/views.js';
 export {
   DfsClient,
+  FileChangedError,
+  type StreamRange,
   type DfsClientOptions,
   type PutOptions,
   type GetOptions,

@@ -109,14 +109,24 @@ describe('splits from DFS metadata', () => {
       },
       {
         path: '/b',
+        file_id: 'file-b',
         size: 10,
-        chunks: [{ size: 10, replicas: [replica('http://127.0.0.1:9201')] }],
+        chunks: [{ size: 10, checksum: 'c0', replicas: [replica('http://127.0.0.1:9201')] }],
       },
     ]);
     assert.deepEqual(splits, [
       { path: '/a', chunkIndex: 0, start: 0, end: 100, fileSize: 250, hosts: ['dn-1'] },
       { path: '/a', chunkIndex: 2, start: 100, end: 250, fileSize: 250, hosts: ['dn-2'] },
-      { path: '/b', chunkIndex: 0, start: 0, end: 10, fileSize: 10, hosts: ['127.0.0.1'] },
+      {
+        path: '/b',
+        chunkIndex: 0,
+        start: 0,
+        end: 10,
+        fileSize: 10,
+        hosts: ['127.0.0.1'],
+        checksum: 'c0',
+        fileId: 'file-b',
+      },
     ]);
   });
 

@@ -61,6 +61,25 @@ type ChunkSource =
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'stream'; readonly stream: Readable };
 
+/** What `getStream` reads: bytes `[start, end)`, and the file id the path must still name. */
+export interface StreamRange {
+  readonly start?: number;
+  readonly end?: number;
+  readonly fileId?: string;
+}
+
+/** The path names another file than the one expected (overwritten, or deleted and re-created). */
+export class FileChangedError extends Error {
+  constructor(
+    readonly path: string,
+    readonly expectedFileId: string,
+    readonly actualFileId: string,
+  ) {
+    super(`${path} changed: it is now file ${actualFileId}, not ${expectedFileId}`);
+    this.name = 'FileChangedError';
+  }
+}
+
 /**
  * The DFS client library (dfs-architecture.md, "Cliente"): uploads as upload-init, chunks
  * streamed to all their targets in parallel from one read, commit; downloads chunk by chunk
@@ -335,16 +354,20 @@ export class DfsClient {
     throw new Error(`chunk ${chunk.chunk_id}: every replica failed its checksum`);
   }
 
-  /** A verified stream of a file (or of `[start, end)`), chunk after chunk. */
-  getStream(remotePath: string, range: { start?: number; end?: number } = {}): Readable {
+  /**
+   * A verified stream of a file (or of `[start, end)`), chunk after chunk. With `fileId`, the
+   * path must still name that file (files are immutable; an overwrite makes a new file id):
+   * otherwise the stream fails with a `FileChangedError`.
+   */
+  getStream(remotePath: string, range: StreamRange = {}): Readable {
     return Readable.from(this.streamPieces(remotePath, range), { objectMode: false });
   }
 
-  private async *streamPieces(
-    remotePath: string,
-    range: { start?: number; end?: number },
-  ): AsyncGenerator<Buffer> {
+  private async *streamPieces(remotePath: string, range: StreamRange): AsyncGenerator<Buffer> {
     const metadata = await this.stat(remotePath);
+    if (range.fileId !== undefined && metadata.file_id !== range.fileId) {
+      throw new FileChangedError(remotePath, range.fileId, metadata.file_id);
+    }
     const start = range.start ?? 0;
     const end = Math.min(range.end ?? metadata.size, metadata.size);
     let offset = 0;

@@ -1,6 +1,8 @@
 export {
   DfsClient,
+  FileChangedError,
   encodePath,
+  type StreamRange,
   type DfsClientOptions,
   type PutOptions,
   type GetOptions,

@@ -19,6 +19,8 @@
 /** The parts of a DFS file a split needs (structurally a `FileMetadata` of the DFS). */
 export interface SplittableFile {
   readonly path: string;
+  /** The DFS file id (a new one after every overwrite), when known. */
+  readonly file_id?: string;
   readonly size: number;
   readonly chunks: readonly {
     readonly size: number;
@@ -40,6 +42,8 @@ export interface InputSplit {
   readonly hosts: readonly string[];
   /** The chunk's checksum at planning, when known (a recovery checks the file is unchanged). */
   readonly checksum?: string;
+  /** The file's id at planning, when known: every attempt reads that file or fails. */
+  readonly fileId?: string;
 }
 
 /** One split per non-empty chunk of each file, in file order then chunk order. */
@@ -62,6 +66,7 @@ export function computeSplits(files: readonly SplittableFile[]): InputSplit[] {
         fileSize: file.size,
         hosts: [...new Set(hosts.filter((h) => h !== ''))],
         ...(chunk.checksum === undefined ? {} : { checksum: chunk.checksum }),
+        ...(file.file_id === undefined ? {} : { fileId: file.file_id }),
       });
     });
   }

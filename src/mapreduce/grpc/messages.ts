@@ -38,6 +38,8 @@ export interface SplitMessage {
   start: number;
   end: number;
   file_size: number;
+  /** The DFS file id planned at submission; empty when unknown (older jobs). */
+  file_id?: string;
 }
 
 export interface MapOutputLocationMessage {

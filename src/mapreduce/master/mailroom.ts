@@ -147,7 +147,13 @@ export function assignmentFor(
     spec_json: JSON.stringify(job.spec),
     reduce_count: job.spec.reducers,
     split: split
-      ? { path: split.path, start: split.start, end: split.end, file_size: split.fileSize }
+      ? {
+          path: split.path,
+          start: split.start,
+          end: split.end,
+          file_size: split.fileSize,
+          ...(split.fileId === undefined ? {} : { file_id: split.fileId }),
+        }
       : null,
     map_outputs: reduce
       ? mapOutputLocations(job.schedule).map((m) => ({

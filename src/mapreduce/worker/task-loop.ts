@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpStatusError, PeerUnavailableError } from '../../core/errors-http-client.js';
 import type { HttpClient } from '../../core/http-client.js';
 import type { Logger } from '../../core/logger.js';
-import type { DfsClient } from '../../dfs/index.js';
+import { FileChangedError, type DfsClient } from '../../dfs/index.js';
 import type { Assignment, HeartbeatReply, ResultReport, WorkerInfo } from '../grpc/messages.js';
 import { WorkerServiceClient } from '../grpc/worker-client.js';
 import type { JobSpec } from '../master/job-spec.js';
@@ -276,6 +276,14 @@ export function failureReport(
     };
   }
   if (error instanceof LineTooLongError) return { ...report, reason: 'bad-input', error: message };
+  if (error instanceof FileChangedError) {
+    const fix = 'MapReduce input must not change while a job runs: resubmit the job';
+    return {
+      ...report,
+      reason: 'bad-input',
+      error: `input ${message} since the job was submitted; ${fix}`,
+    };
+  }
   if (error instanceof HttpStatusError && (error.status === 404 || error.status === 416)) {
     return { ...report, reason: 'bad-input', error: `the input cannot be read: ${message}` };
   }

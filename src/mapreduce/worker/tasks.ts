@@ -92,7 +92,13 @@ export async function runMapTask(ctx: TaskContext): Promise<TaskResult> {
   });
   const reader = new SplitLineReader(
     { start: split.start, end: split.end, fileSize: split.file_size },
-    (start, end) => ctx.dfs.getStream(split.path, { start, end }),
+    // The file planned at submission, or a FileChangedError (bad input: resubmit the job).
+    (start, end) =>
+      ctx.dfs.getStream(split.path, {
+        start,
+        end,
+        ...(split.file_id === undefined || split.file_id === '' ? {} : { fileId: split.file_id }),
+      }),
   );
   const splitBytes = Math.max(1, split.end - split.start);
   const onBatch = (): void => ctx.setProgress(Math.min(0.9, (0.9 * reader.bytesRead) / splitBytes));

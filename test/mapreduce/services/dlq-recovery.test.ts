@@ -5,8 +5,11 @@
 // bytes of splits that other map tasks already read, the recovery is refused with a 409
 // problem telling the user to resubmit, and the task stays in the dead-letter queue.
 import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { generateText, MapReduceCluster, parseCounts } from '../../helpers/mapreduce-cluster.js';
+import { waitFor } from '../../helpers/processes.js';
 
 const CHUNK_BYTES = 8192;
 
@@ -142,6 +145,45 @@ describe(
       assert.deepEqual(
         new Map([...parseCounts(await cluster.readOutput('/out/shrinks-again'))].sort()),
         expectedCounts(fixed),
+      );
+    });
+
+    test('a retry after the input was overwritten fails as bad input, never mixing two versions', async () => {
+      // The first attempt reads the file, then waits for `go` and fails; the test overwrites the
+      // input meanwhile. A retry must not read the new file into the old job.
+      const go = join(cluster.dfs.dir.path, 'overwritten-go');
+      const mapper = [
+        '/bin/sh',
+        '-c',
+        `if [ ! -e '${go}.seen' ]; then touch '${go}.seen'; cat > /dev/null; ` +
+          `n=0; while [ ! -e '${go}' ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done; exit 3; fi; ` +
+          "tr -cs 'A-Za-z' '\\n' | grep -v '^$' | sed 's/$/\\t1/'",
+      ];
+      const sum = ['awk', '-F', '\t', '{ s[$1] += $2 } END { for (k in s) print k "\\t" s[k] }'];
+      await cluster.dfs.client.putBuffer(generateText(CHUNK_BYTES / 2, 24), '/in/overwritten.txt');
+      const job = await cluster.submit({
+        input: ['/in/overwritten.txt'],
+        output: '/out/overwritten',
+        mapper: { kind: 'command', command: mapper },
+        reducer: { kind: 'command', command: sum },
+      });
+      await waitFor('the first attempt to start', () => existsSync(`${go}.seen`), {
+        timeoutMs: 30_000,
+      });
+      await cluster.dfs.client.putBuffer(generateText(CHUNK_BYTES / 2, 25), '/in/overwritten.txt', {
+        overwrite: true,
+      });
+      writeFileSync(go, '');
+      const done = await cluster.waitForJob(job.id);
+      assert.equal(done.state, 'failed', 'a job over two versions of its input must not succeed');
+      assert.match(done.error ?? '', /\/in\/overwritten\.txt changed/);
+      assert.match(done.error ?? '', /resubmit the job/);
+      const dlq = await cluster.http.getJson<{ entries: { task_id: string; reason: string }[] }>(
+        `${cluster.masterUrl}/fault-tolerance/dead-letter-queue?job_id=${job.id}`,
+      );
+      assert.deepEqual(
+        dlq.entries.map((entry) => entry.reason),
+        ['bad-input'],
       );
     });
 
