@@ -201,6 +201,10 @@ export interface WireSearchStatus {
   doc_count: number;
   term_count: number;
   primary_doc_count: number;
+  /** Peers that left before a repair covered them (absent on older nodes). */
+  departed_uncovered?: number[];
+  /** Whether k or more such peers make searches partial. */
+  documents_may_be_missing?: boolean;
 }
 
 /** One node of the balancer's `nodes` list. */

@@ -17,6 +17,7 @@ import { formatAge, formatCount } from '../format.js';
 import { CubeDrawing } from '../hypercube.js';
 import { navigate, type Route } from '../router.js';
 import { ResultList, SearchSummaryLine } from '../search-results.js';
+import { lossWarning } from '../../../search-loss.pure.js';
 
 const PAGE_SIZES = ['10', '20', '50'];
 
@@ -205,8 +206,17 @@ function NodeTable(props: {
 }): ReactNode {
   if (props.nodes.length === 0) return <p className="muted">No search node is registered.</p>;
   const sorted = [...props.nodes].sort((a, b) => (a.node_id ?? 1e9) - (b.node_id ?? 1e9));
+  const warning = lossWarning(
+    props.nodes.flatMap((node) => (node.status.ok ? [node.status.data] : [])),
+  );
   return (
     <div className="table-wrap">
+      {warning === null ? null : (
+        <div className="error-note" role="alert" data-testid="search-loss-warning">
+          <strong>Documents may be missing</strong>
+          <span>{warning}</span>
+        </div>
+      )}
       <table>
         <thead>
           <tr>
