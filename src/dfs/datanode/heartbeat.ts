@@ -26,6 +26,8 @@ export interface DatanodeHeartbeat {
   corrupt_chunk_ids: ChunkId[];
   /** Transfers in flight. */
   load: number;
+  /** When this process started (ms since the epoch): a new value tells the master it restarted. */
+  started_at_ms: number;
 }
 
 /** The master's answer. */

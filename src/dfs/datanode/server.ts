@@ -289,6 +289,7 @@ function startBackground(
 ): Background {
   const { config, state, nodeId, deps } = parts;
   const rack = config.rack ?? null;
+  const startedAtMs = (deps.clock ?? systemClock).nowMs();
   const agent = new RegistrationAgent({
     registryUrl: config.registryUrl,
     role: DATANODE_ROLE,
@@ -324,6 +325,7 @@ function startBackground(
       chunk_ids: chunkIds,
       corrupt_chunk_ids: state.corruptChunkIds(),
       load: state.load(),
+      started_at_ms: startedAtMs,
     };
   };
   const heartbeat = masterHeartbeat(parts, buildBody);

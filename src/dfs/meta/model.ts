@@ -37,6 +37,8 @@ export interface DatanodePayload {
   readonly totalBytes: number;
   readonly chunkCount: number;
   readonly load: number;
+  /** When the datanode process started (a new value: it restarted); absent from old nodes. */
+  readonly startedAtMs?: number;
 }
 
 /** Splits a size into chunk sizes: full chunks and an odd tail; none for an empty file. */

@@ -23,6 +23,8 @@ export interface DatanodeHeartbeat {
   chunk_ids: string[];
   corrupt_chunk_ids?: string[];
   load?: number;
+  /** When the datanode process started, in ms since the epoch (tells a restart). */
+  started_at_ms?: number;
 }
 
 /**
@@ -43,8 +45,9 @@ export class NodeTable {
   /** Until when a node a client could not write to is avoided by placement. */
   private readonly unreachableUntil = new Map<NodeId, number>();
   /**
-   * Called when a node declared dead heartbeats again, with its URL: the master's HTTP client
-   * lets calls to it through at once instead of after its breaker's open time.
+   * Called when a node declared dead heartbeats again, or a node restarted (its heartbeat has a
+   * new start time), with its URL: the master's HTTP client lets calls to it through at once
+   * instead of after its breaker's open time.
    */
   onNodeBack: (nodeId: NodeId, url: string) => void = () => undefined;
 
@@ -92,13 +95,21 @@ export class NodeTable {
       totalBytes: beat.total_space,
       chunkCount: beat.chunk_ids.length,
       load: beat.load ?? 0,
+      ...(beat.started_at_ms === undefined ? {} : { startedAtMs: beat.started_at_ms }),
     };
     const known = this.members.get(nodeId);
+    // A node back from the dead, or restarted (a new start time) before it was declared dead.
+    const restarted =
+      known?.payload.startedAtMs !== undefined &&
+      payload.startedAtMs !== undefined &&
+      known.payload.startedAtMs !== payload.startedAtMs;
     const isNew =
       !known || known.payload.url !== payload.url || known.payload.rack !== payload.rack;
     if (known) {
       const outcome = this.members.heartbeat(nodeId, nowMs, payload);
-      if (outcome.kind === 'alive' && outcome.recovered) this.onNodeBack(nodeId, payload.url);
+      if ((outcome.kind === 'alive' && outcome.recovered) || restarted) {
+        this.onNodeBack(nodeId, payload.url);
+      }
     } else this.members.register(nodeId, payload, nowMs);
     const member = this.members.get(nodeId);
     const { toDelete, adopted, dropped, corrupt } = this.reconcile(

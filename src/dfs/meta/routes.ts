@@ -71,6 +71,7 @@ const HeartbeatBody = Type.Object(
     chunk_ids: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 10_000_000 }),
     corrupt_chunk_ids: Type.Optional(Type.Array(Type.String({ maxLength: 64 }))),
     load: Type.Optional(Type.Number({ minimum: 0 })),
+    started_at_ms: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
