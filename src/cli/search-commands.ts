@@ -266,11 +266,7 @@ function printResults(answer: SearchResponse): void {
 }
 
 async function runQuery(text: string, options: QueryOptions, command: Command): Promise<void> {
-  const client = new SearchClient({
-    registryUrl: options.registry,
-    timeoutMs: 30_000,
-    ...(options.node === undefined ? {} : { nodeUrl: options.node }),
-  });
+  const client = shortCallClient(options);
   try {
     const answer = await client.search(text, {
       k: positiveInt(options.k, '-k', command),
@@ -333,6 +329,71 @@ export function addSearchCommand(program: Command): void {
   remove.action(async (docIds: string[], options: { registry: string; node?: string }) =>
     runDelete(docIds, options),
   );
+  const forget = search
+    .command('forget')
+    .description(
+      'Tell every search node to stop counting departed nodes: accept that documents only they held are lost, so answers stop saying partial.',
+    )
+    .argument('<node_ids...>', 'hypercube ids of the departed nodes')
+    .addOption(registryUrlOption())
+    .addOption(nodeOption());
+  forget.action(async (ids: string[], options: { registry: string; node?: string }) =>
+    runForget(
+      ids.map((id) => nonNegativeInt(id, 'a node id', forget)),
+      options,
+    ),
+  );
+}
+
+function nonNegativeInt(raw: string, name: string, command: Command): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
+    command.error(`tessera: ${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Forgets departed nodes on every search node; a node that fails makes the exit code 1. */
+async function runForget(
+  nodeIds: readonly number[],
+  options: { registry: string; node?: string },
+): Promise<void> {
+  const client = shortCallClient(options);
+  try {
+    const outcomes = await client.forgetDepartures(nodeIds);
+    if (outcomes.length === 0) {
+      process.stderr.write('tessera search forget: the registry lists no search node\n');
+      process.exitCode = 1;
+    }
+    for (const outcome of outcomes) {
+      if ('error' in outcome) {
+        process.stderr.write(`tessera search forget: ${outcome.url}: ${outcome.error}\n`);
+        process.exitCode = 1;
+        continue;
+      }
+      const {
+        forgotten,
+        departed_uncovered: left,
+        documents_may_be_missing: missing,
+      } = outcome.reply;
+      process.stdout.write(
+        `${outcome.url}: forgot ${forgotten.length > 0 ? forgotten.join(', ') : 'nothing'}; ` +
+          `still departed: ${left.length > 0 ? left.join(', ') : 'none'}` +
+          `${missing ? ' (answers stay partial)' : ''}\n`,
+      );
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+/** A client for the short calls (query, delete, forget): 30 s per request. */
+function shortCallClient(options: { registry: string; node?: string }): SearchClient {
+  return new SearchClient({
+    registryUrl: options.registry,
+    timeoutMs: 30_000,
+    ...(options.node === undefined ? {} : { nodeUrl: options.node }),
+  });
 }
 
 /** Deletes each document; a missing one is reported, and makes the exit code 1. */
@@ -340,11 +401,7 @@ async function runDelete(
   docIds: readonly string[],
   options: { registry: string; node?: string },
 ): Promise<void> {
-  const client = new SearchClient({
-    registryUrl: options.registry,
-    timeoutMs: 30_000,
-    ...(options.node === undefined ? {} : { nodeUrl: options.node }),
-  });
+  const client = shortCallClient(options);
   try {
     for (const docId of docIds) {
       try {

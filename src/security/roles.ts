@@ -32,6 +32,7 @@ export const ROUTE_ROLES: Readonly<Record<string, RequiredAccess>> = {
   // search: peer-to-peer traffic and the balancer's bookkeeping
   'POST /election': 'admin',
   'POST /join': 'admin',
+  'POST /departures/forget': 'admin',
   'POST /update_index': 'admin',
   'POST /balancer/heartbeat': 'admin',
   'GET /balancer/snapshots': 'admin',

@@ -28,6 +28,8 @@ export interface NodeStatus {
   term_count: number;
   primary_doc_count: number;
   repair: { runs: number; copied: number; strays_removed: number; last_error: string | null };
+  departed_uncovered: number[];
+  documents_may_be_missing: boolean;
 }
 
 /** What `GET /search` answers. */

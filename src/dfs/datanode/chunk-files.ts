@@ -4,8 +4,7 @@
  * small durable-I/O helpers.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import {
@@ -333,25 +332,4 @@ export async function checkWholeFile(
     await onRead?.(length);
   }
   return verifier.finish() === null;
-}
-
-/** Creates `path` with `text` and fsyncs it (the file must not exist). */
-export async function writeDurably(path: string, text: string): Promise<void> {
-  const fh = await open(path, 'wx');
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Fsyncs a directory, making renames and unlinks in it durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, fsConstants.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -46,15 +46,14 @@ import { isValidChunkId, type ChunkId } from '../meta/types.js';
 import {
   checkWholeFile,
   formatChecksumFile,
-  fsyncDir,
   HashingFileWriter,
   KeyedMutex,
   parseChecksumFile,
   unlessMissing,
   VerifiedChunkReader,
-  writeDurably,
   type ChecksumFile,
 } from './chunk-files.js';
+import { fsyncDirectory as fsyncDir, writeDurably } from '../../core/durable-files.js';
 
 export { isValidChunkId };
 export {
@@ -245,7 +244,7 @@ export class ChunkStore {
     const [tmpChunk, tmpSum] = [`${base}.chunk`, `${base}.checksum`];
     try {
       const sum = await this.receive(id, source, tmpChunk, expect);
-      await writeDurably(tmpSum, formatChecksumFile(sum));
+      await writeDurably(tmpSum, formatChecksumFile(sum), { exclusive: true });
       await this.locks.run(id, () => this.commit(id, tmpChunk, tmpSum, sum.sha256));
       return { sha256: sum.sha256, size: sum.size };
     } catch (error) {

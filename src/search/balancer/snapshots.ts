@@ -10,7 +10,8 @@
  * - Kept: the newest `keep` (default 5); saving a name again replaces the older file of it.
  * - Periodic (default every 60 s, only when the balancer changed) and on demand.
  */
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { fsyncDirectory, writeDurably } from '../../core/durable-files.js';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
@@ -87,25 +88,6 @@ function parseFile(file: string): SnapshotFile | undefined {
 
 function newestFirst(a: SnapshotFile, b: SnapshotFile): number {
   return b.createdAtMs - a.createdAtMs || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0);
-}
-
-async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writeDurably(path: string, bytes: Buffer): Promise<void> {
-  const handle = await open(path, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Saves, loads and lists the balancer snapshots of one data dir. */

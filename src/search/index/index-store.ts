@@ -1,4 +1,5 @@
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { fsyncDirectory } from '../../core/durable-files.js';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
@@ -72,15 +73,6 @@ interface PendingOp {
   input: IndexOpInput;
   resolve: (change: IndexChange | undefined) => void;
   reject: (error: unknown) => void;
-}
-
-async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {

@@ -62,6 +62,18 @@ export interface SearchClientOptions {
   readonly timeoutMs?: number;
 }
 
+/** A node's answer to `POST /departures/forget`. */
+export interface ForgetReply {
+  forgotten: number[];
+  departed_uncovered: number[];
+  documents_may_be_missing: boolean;
+}
+
+/** One node's outcome of `forgetDepartures`. */
+export type ForgetOutcome =
+  | { readonly url: string; readonly reply: ForgetReply }
+  | { readonly url: string; readonly error: string };
+
 /** Indexes and searches through any search node. */
 export class SearchClient {
   readonly http: HttpClient;
@@ -113,6 +125,29 @@ export class SearchClient {
       if (error instanceof HttpStatusError && error.status === 404) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Asks every search node (the registry's active ones, or the fixed node) to stop counting
+   * `nodeIds` as departed; answers each node's reply, or its error.
+   */
+  async forgetDepartures(nodeIds: readonly number[]): Promise<ForgetOutcome[]> {
+    const urls =
+      this.discovery === undefined
+        ? [this.options.nodeUrl as string]
+        : (await this.discovery.servers(SEARCH_NODE_ROLE)).map((server) => server.url);
+    return Promise.all(
+      urls.map(async (url): Promise<ForgetOutcome> => {
+        try {
+          const reply = await this.http.postJson<ForgetReply>(`${url}/departures/forget`, {
+            node_ids: nodeIds,
+          });
+          return { url, reply };
+        } catch (error) {
+          return { url, error: error instanceof Error ? error.message : String(error) };
+        }
+      }),
+    );
   }
 
   /** Whether the registry lists any search node (true with a fixed node URL). */

@@ -23,6 +23,8 @@ import {
   DocReply,
   DocsBody,
   DocumentBody,
+  ForgetDeparturesBody,
+  ForgetDeparturesReply,
   JoinBody,
   JoinReply,
   Problem,
@@ -145,6 +147,31 @@ export function registerPublicRoutes(app: HttpApp, node: () => NodeContext): voi
       },
     },
     async () => status(node()),
+  );
+
+  app.post(
+    '/departures/forget',
+    {
+      schema: {
+        tags,
+        summary:
+          'Stop counting departed peers (their sole copies are lost for good): answers stop being partial',
+        body: ForgetDeparturesBody,
+        response: { 200: ForgetDeparturesReply, ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = node();
+      const forgotten = ctx.departures.forget(request.body.node_ids);
+      if (forgotten.length > 0) {
+        ctx.logger.warn({ node_ids: forgotten }, 'departed peers forgotten by an operator');
+      }
+      return {
+        forgotten,
+        departed_uncovered: ctx.departures.uncoveredIds(),
+        documents_may_be_missing: ctx.departures.mayMissDocuments(),
+      };
+    },
   );
 
   app.post(

@@ -178,6 +178,22 @@ export const RouteReply = Type.Object({
 });
 
 export const JoinBody = Type.Object({ url: BaseUrl }, { additionalProperties: false });
+
+export const ForgetDeparturesBody = Type.Object(
+  {
+    node_ids: Type.Array(Type.Integer({ minimum: 0, maximum: 1_048_575 }), {
+      minItems: 1,
+      maxItems: 1024,
+      description: 'Departed peers whose documents the operator accepts as lost.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export const ForgetDeparturesReply = Type.Object({
+  forgotten: Type.Array(Type.Integer()),
+  departed_uncovered: Type.Array(Type.Integer()),
+  documents_may_be_missing: Type.Boolean(),
+});
 export const JoinReply = Type.Object({ node_id: Type.Integer(), binary_id: Type.String() });
 
 export const ElectionBody = Type.Object(

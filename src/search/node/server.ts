@@ -42,6 +42,7 @@ import { JoinAllocator, joinCluster, readStoredNodeId, storeNodeId } from './joi
 import { LocalNode } from './local-node.js';
 import { deliverPayload, runLocalOp } from './operations.js';
 import { Departures } from './departures.js';
+import { DeparturesFile, loadDepartures } from './departures-file.js';
 import { Repairer } from './repair.js';
 import { Router } from './router.js';
 import { FeedbackCache } from './feedback-cache.js';
@@ -315,7 +316,12 @@ export async function startSearchNode(
       }),
     });
     await checkIdFree(controlHttp, config, self, agent.serverId);
+    const departedBefore = await loadDepartures(config.dataDir, logger);
+    if (departedBefore.length > 0) {
+      logger.warn({ departed: departedBefore }, 'peers recorded as departed before this start');
+    }
     context = buildContext(config, {
+      departedBefore,
       self,
       url,
       clock,
@@ -327,6 +333,8 @@ export async function startSearchNode(
       registry: app.metrics.registry,
     });
     const ctx = context;
+    const departuresFile = new DeparturesFile(config.dataDir, logger, departedBefore);
+    ctx.departures.onChange = (uncovered) => void departuresFile.save(uncovered);
     await agent.start();
     await ctx.view.start();
     ctx.departures.liveChanged(ctx.view.liveIds());
@@ -382,6 +390,8 @@ interface Parts {
   store: IndexStore;
   snapshots: BalancerSnapshotStore;
   registry: import('prom-client').Registry;
+  /** Peers recorded as departed when the node last ran (departures-file.ts). */
+  departedBefore: readonly number[];
 }
 
 /** Wires the node's parts together. */
@@ -457,7 +467,7 @@ function buildContext(config: SearchNodeConfig, parts: Parts): NodeContext {
     timeoutMs: config.queryTimeoutMs,
   });
   const chunkDocs = 500;
-  const departures = new Departures(config.replicas);
+  const departures = new Departures(config.replicas, [], parts.departedBefore);
   const repairer = new Repairer({
     self,
     k: config.replicas,

@@ -258,6 +258,36 @@ describe('a 4-node search cluster (real processes)', () => {
       ids.length < corpus.docs.length,
       'documents whose two copies were on nodes 0 and 1 are missing',
     );
+    // Once nodes 0 and 1 have left every view (the balancer no longer locates them), answers
+    // stay partial: the survivors recorded them as departed, and node 2 still knows after a
+    // restart (the record is on disk).
+    await waitFor(
+      'the registry to drop nodes 0 and 1, and nodes 2 and 3 to record them as departed',
+      async () => {
+        const active = await cluster.http.getJson<{ servers: { url: string }[] }>(
+          `${cluster.registryUrl}/servers/active?role=search-node`,
+        );
+        if (active.servers.length !== 2) return false;
+        const statuses = await Promise.all([2, 3].map((index) => cluster.status(index)));
+        return statuses.every(
+          (s) => s.documents_may_be_missing && s.departed_uncovered.join() === '0,1',
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    await cluster.kill(2);
+    await cluster.startNode(2);
+    const restarted = await cluster.status(2);
+    assert.deepEqual(restarted.departed_uncovered, [0, 1], 'the record survives a restart');
+    assert.equal((await cluster.search(2, MARKER, { k: 10, feedback: false })).partial, true);
+    // An operator who gives up on nodes 0 and 1 forgets them on every node.
+    const forgot = await tessera(['search', 'forget', '0', '1', '--registry', cluster.registryUrl]);
+    assert.match(forgot, /forgot 0, 1; still departed: none/);
+    for (const index of [2, 3]) {
+      assert.equal((await cluster.status(index)).documents_may_be_missing, false);
+      const answer = await cluster.search(index, MARKER, { k: 10, feedback: false });
+      assert.equal(answer.partial, false, `node ${index} answers complete after forget`);
+    }
     await Promise.all([cluster.kill(2), cluster.kill(3)]);
     await Promise.all([0, 1, 2, 3].map((index) => cluster.startNode(index)));
     assert.equal(await cluster.waitForLeader(), 3);

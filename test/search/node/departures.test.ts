@@ -51,6 +51,27 @@ describe('Departures', () => {
     assert.equal(d.mayMissDocuments(), false);
   });
 
+  test('a record from the last run stays until the peers are live again, or forgotten', () => {
+    const changes: number[][] = [];
+    const d = new Departures(2, [], [2, 3]);
+    d.onChange = (ids) => changes.push(ids);
+    assert.equal(d.mayMissDocuments(), true);
+    d.liveChanged([0, 1]);
+    assert.deepEqual(d.uncoveredIds(), [2, 3]);
+    assert.deepEqual(changes, [], 'no change: 2 and 3 are still away');
+    assert.deepEqual(d.forget([3, 7]), [3]);
+    assert.deepEqual(changes, [[2]]);
+    assert.equal(d.mayMissDocuments(), false);
+    d.liveChanged([0, 1, 2]);
+    assert.deepEqual(changes, [[2], []]);
+    d.liveChanged([0, 1]);
+    assert.deepEqual(
+      changes,
+      [[2], [], [2]],
+      'a forgotten or returned peer that leaves counts again',
+    );
+  });
+
   test('property: a document with every copy on departed peers is never answered as complete', () => {
     // Documents are placed over the live set of the last repair; peers then leave and return
     // in random steps, with repairs (which re-place every document over the live set) between.

@@ -210,6 +210,18 @@ describe('search node API, one node', () => {
     });
     await expectProblem('POST', '/join', { url: 'not a url' });
     await expectProblem('POST', '/join', {});
+    await expectProblem('POST', '/departures/forget', {});
+    await expectProblem('POST', '/departures/forget', { node_ids: [] });
+    await expectProblem('POST', '/departures/forget', { node_ids: [-1] });
+    await expectProblem('POST', '/departures/forget', { node_ids: ['2'] });
+    await expectProblem('POST', '/departures/forget', { node_ids: [1], extra: true });
+    const forgot = await send('POST', '/departures/forget', { node_ids: [5] });
+    assert.equal(forgot.status, 200);
+    assert.deepEqual(forgot.json, {
+      forgotten: [],
+      departed_uncovered: [],
+      documents_may_be_missing: false,
+    });
   });
 
   test('bad input to the node-to-node and balancer endpoints answers 4xx problem+json', async () => {
